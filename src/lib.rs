@@ -1,0 +1,1 @@
+//! claimlint: a compliance rules engine for US medical billing.
