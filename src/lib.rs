@@ -1,1 +1,5 @@
 //! claimlint: a compliance rules engine for US medical billing.
+
+pub mod finding;
+pub mod record;
+pub mod yaml;
