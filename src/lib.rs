@@ -3,3 +3,6 @@
 pub mod finding;
 pub mod record;
 pub mod yaml;
+pub mod diagnostic;
+pub mod eval;
+pub mod rules;

@@ -15,7 +15,7 @@ mod reader;
 
 use std::ops::Range;
 
-pub use parse::{parse, ParseLimits};
+pub use parse::{line_of as line_col, parse, ParseLimits};
 pub use reader::{suggest, MapReader};
 
 /// A byte range in the source text.

@@ -307,7 +307,7 @@ fn trim_end(text: &str, at: usize) -> usize {
 }
 
 /// Returns the 1-based line and column of a byte offset.
-pub(crate) fn line_of(text: &str, offset: usize) -> (usize, usize) {
+pub fn line_of(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

@@ -67,6 +67,11 @@ impl<'a> MapReader<'a> {
         self.entries
     }
 
+    /// True when some key has not been read yet.
+    pub fn has_unread(&self) -> bool {
+        self.used.iter().any(|used| !used)
+    }
+
     /// Reports every key that was not read, with a suggestion where one of
     /// the known keys is close.
     pub fn finish(self) -> Vec<YamlError> {

@@ -1,0 +1,510 @@
+//! Evaluates compiled conditions on one record, collecting evidence for what
+//! holds and misses for what does not.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
+
+use super::dates::{self, Temporal};
+use super::Truth;
+use crate::finding::{Evidence, Miss};
+use crate::rules::condition::{
+    Bound, CondNode, Condition, EvidenceFields, FieldPath, FieldTest, PathToken, Scope, Selection,
+};
+
+/// The record and the item a condition is evaluated against.
+#[derive(Clone, Copy)]
+pub struct Ctx<'v> {
+    pub root: &'v Value,
+    pub item: &'v Value,
+    /// JSON pointer of `item` in the record.
+    pub item_pointer: &'v str,
+}
+
+/// Evidence and misses gathered while evaluating.
+#[derive(Debug, Default)]
+pub struct Trace {
+    pub evidence: Vec<Evidence>,
+    pub misses: Vec<Miss>,
+}
+
+/// Evaluates `node` in `ctx`, appending to `trace`.
+pub fn eval(node: &CondNode, ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
+    match &node.condition {
+        Condition::All(children) => {
+            let mut truth = Truth::True;
+            for child in children {
+                truth = truth.and(eval(child, ctx, trace));
+            }
+            truth
+        }
+        Condition::Any(children) => eval_any(children, ctx, trace),
+        Condition::Not(inner) => {
+            let mut inner_trace = Trace::default();
+            let truth = eval(inner, ctx, &mut inner_trace).not();
+            if truth == Truth::False {
+                let expected = format!("no {}", inner.describe());
+                for evidence in inner_trace.evidence {
+                    trace.misses.push(Miss {
+                        pointer: evidence.pointer,
+                        expected: expected.clone(),
+                        found: Some(format!("found {}", inner.describe())),
+                    });
+                }
+                if trace.misses.is_empty() {
+                    trace.misses.push(Miss {
+                        pointer: ctx.item_pointer.to_string(),
+                        expected,
+                        found: None,
+                    });
+                }
+            }
+            truth
+        }
+        Condition::Count {
+            select,
+            filter,
+            bounds,
+            evidence,
+        } => eval_count(node, select, filter.as_deref(), bounds, evidence, ctx, trace),
+        Condition::Sum {
+            select,
+            filter,
+            of,
+            bounds,
+        } => eval_sum(node, select, filter.as_deref(), of, bounds, ctx, trace),
+        Condition::Field { field, test } => eval_field(node, field, test, ctx, trace),
+    }
+}
+
+fn eval_any(children: &[CondNode], ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
+    let mut truth = Truth::False;
+    let mut failed = Vec::new();
+    for child in children {
+        let mut child_trace = Trace::default();
+        let child_truth = eval(child, ctx, &mut child_trace);
+        truth = truth.or(child_truth);
+        if child_truth == Truth::True {
+            trace.evidence.extend(child_trace.evidence);
+        } else {
+            failed.push(child_trace);
+        }
+    }
+    if truth != Truth::True {
+        for child_trace in failed {
+            trace.misses.extend(child_trace.misses);
+        }
+    }
+    truth
+}
+
+/// One selected item with its pointer in the record.
+struct Selected<'v> {
+    value: &'v Value,
+    pointer: String,
+}
+
+fn select<'v>(selection: &Selection, ctx: Ctx<'v>) -> Vec<Selected<'v>> {
+    let (base, prefix) = match selection.scope {
+        Scope::Record => (ctx.root, ""),
+        Scope::Item => (ctx.item, ctx.item_pointer),
+    };
+    selection
+        .query
+        .query_located(base)
+        .into_iter()
+        .map(|node| Selected {
+            pointer: format!("{prefix}{}", node.location().to_json_pointer()),
+            value: node.node(),
+        })
+        .collect()
+}
+
+/// The pointer of the deepest existing node on the selection's leading
+/// names, used to locate "nothing was found" misses.
+fn anchor_pointer(selection: &Selection, ctx: Ctx<'_>) -> String {
+    let (mut node, mut pointer) = match selection.scope {
+        Scope::Record => (ctx.root, String::new()),
+        Scope::Item => (ctx.item, ctx.item_pointer.to_string()),
+    };
+    for token in &selection.anchor {
+        let PathToken::Name(name) = token else { break };
+        match node.get(name) {
+            Some(child) => {
+                node = child;
+                pointer.push('/');
+                pointer.push_str(&crate::record::escape_pointer_token(name));
+            }
+            None => break,
+        }
+    }
+    pointer
+}
+
+fn eval_count(
+    node: &CondNode,
+    selection: &Selection,
+    filter: Option<&CondNode>,
+    bounds: &[Bound],
+    fields: &EvidenceFields,
+    ctx: Ctx<'_>,
+    trace: &mut Trace,
+) -> Truth {
+    let items = select(selection, ctx);
+    let mut matched = 0usize;
+    let mut unknown = 0usize;
+    let mut found = Vec::new();
+    let mut closest: Option<(usize, String, Trace)> = None;
+
+    for item in &items {
+        let item_ctx = Ctx {
+            root: ctx.root,
+            item: item.value,
+            item_pointer: &item.pointer,
+        };
+        let mut item_trace = Trace::default();
+        let truth = match filter {
+            Some(filter) => eval(filter, item_ctx, &mut item_trace),
+            None => Truth::True,
+        };
+        match truth {
+            Truth::True => {
+                matched += 1;
+                found.push(describe_item(item, selection, fields, node, ctx.root));
+            }
+            Truth::Unknown => unknown += 1,
+            Truth::False => {}
+        }
+        if truth != Truth::True {
+            let misses = item_trace.misses.len();
+            if closest.as_ref().is_none_or(|(best, _, _)| misses < *best) {
+                closest = Some((misses, item.pointer.clone(), item_trace));
+            }
+        }
+    }
+
+    let holds = |n: usize| bounds.iter().all(|b| b.holds(n as f64));
+    let truth = if holds(matched) && (unknown == 0 || (0..=unknown).all(|u| holds(matched + u))) {
+        Truth::True
+    } else if (0..=unknown).any(|u| holds(matched + u)) {
+        Truth::Unknown
+    } else {
+        Truth::False
+    };
+
+    if truth == Truth::True {
+        trace.evidence.extend(found);
+        return truth;
+    }
+    let expected = node.describe();
+    match closest {
+        Some((_, pointer, item_trace)) if !item_trace.misses.is_empty() && matched == 0 => {
+            // Point at the item that came closest and say what it lacked.
+            let lacking: Vec<String> = item_trace.misses.iter().map(|m| m.expected.clone()).collect();
+            let first = item_trace
+                .misses
+                .into_iter()
+                .next()
+                .map(|m| m.pointer)
+                .unwrap_or(pointer.clone());
+            trace.misses.push(Miss {
+                pointer: first,
+                expected,
+                found: Some(format!(
+                    "{} selected, none matched; the closest ({pointer}) lacks {}",
+                    plural(items.len(), "item"),
+                    lacking.join("; ")
+                )),
+            });
+        }
+        _ => trace.misses.push(Miss {
+            pointer: anchor_pointer(selection, ctx),
+            expected,
+            found: Some(if items.is_empty() {
+                "nothing selected".to_string()
+            } else if truth == Truth::Unknown {
+                format!("{} matched, {} could not be decided", plural(matched, "item"), unknown)
+            } else {
+                format!("{} matched", plural(matched, "item"))
+            }),
+        }),
+    }
+    truth
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn describe_item(
+    item: &Selected<'_>,
+    selection: &Selection,
+    fields: &EvidenceFields,
+    node: &CondNode,
+    root: &Value,
+) -> Evidence {
+    let text_of = |path: &Option<FieldPath>, defaults: &[&str]| -> Option<String> {
+        if let Some(path) = path {
+            return path.resolve(root, item.value).and_then(scalar_text);
+        }
+        defaults
+            .iter()
+            .find_map(|key| resolve_dotted(item.value, key).and_then(scalar_text))
+    };
+    let kind = selection
+        .anchor
+        .iter()
+        .rev()
+        .find_map(|t| match t {
+            PathToken::Name(n) => Some(n.clone()),
+            PathToken::Index(_) => None,
+        })
+        .unwrap_or_else(|| "item".to_string());
+    Evidence {
+        pointer: item.pointer.clone(),
+        kind,
+        id: text_of(&fields.id, &["id"]),
+        date: text_of(
+            &fields.date,
+            &["signed_at", "timestamp", "offered_at", "declined_at", "obtained_at", "date"],
+        ),
+        author: text_of(
+            &fields.author,
+            &["author.name", "actor", "offered_by", "obtained_by", "staff_name"],
+        ),
+        label: node.label.clone(),
+    }
+}
+
+fn resolve_dotted<'v>(value: &'v Value, dotted: &str) -> Option<&'v Value> {
+    dotted.split('.').try_fold(value, |node, key| node.get(key))
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn eval_sum(
+    node: &CondNode,
+    selection: &Selection,
+    filter: Option<&CondNode>,
+    of: &FieldPath,
+    bounds: &[Bound],
+    ctx: Ctx<'_>,
+    trace: &mut Trace,
+) -> Truth {
+    let items = select(selection, ctx);
+    let mut total = 0.0;
+    let mut uncertain = false;
+    let mut found = Vec::new();
+    for item in &items {
+        let item_ctx = Ctx {
+            root: ctx.root,
+            item: item.value,
+            item_pointer: &item.pointer,
+        };
+        let truth = match filter {
+            Some(filter) => eval(filter, item_ctx, &mut Trace::default()),
+            None => Truth::True,
+        };
+        match truth {
+            Truth::True => {}
+            Truth::Unknown => {
+                uncertain = true;
+                continue;
+            }
+            Truth::False => continue,
+        }
+        if let Some(n) = of.resolve(ctx.root, item.value).and_then(Value::as_f64) {
+            total += n;
+            found.push(describe_item(item, selection, &empty_fields(), node, ctx.root));
+        }
+    }
+    let holds = bounds.iter().all(|b| b.holds(total));
+    let truth = match (holds, uncertain) {
+        (true, false) => Truth::True,
+        (_, true) => Truth::Unknown,
+        (false, false) => Truth::False,
+    };
+    if truth == Truth::True {
+        trace.evidence.extend(found);
+    } else {
+        trace.misses.push(Miss {
+            pointer: anchor_pointer(selection, ctx),
+            expected: node.describe(),
+            found: Some(format!("total {}", crate::rules::condition::format_number(total))),
+        });
+    }
+    truth
+}
+
+fn empty_fields() -> EvidenceFields {
+    EvidenceFields {
+        id: None,
+        date: None,
+        author: None,
+    }
+}
+
+fn field_pointer(field: &FieldPath, ctx: Ctx<'_>) -> String {
+    match field.scope {
+        Scope::Record => field.pointer_suffix(),
+        Scope::Item => format!("{}{}", ctx.item_pointer, field.pointer_suffix()),
+    }
+}
+
+fn eval_field(node: &CondNode, field: &FieldPath, test: &FieldTest, ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
+    let value = field.resolve(ctx.root, ctx.item).filter(|v| !is_empty(v));
+    let truth = match (test, value) {
+        (FieldTest::Present(expected), value) => Truth::from(value.is_some() == *expected),
+        (_, None) => Truth::False,
+        (FieldTest::Equals(expected), Some(value)) => Truth::from(values_equal(value, expected, false)),
+        (FieldTest::OneOf(options), Some(value)) => {
+            Truth::from(options.iter().any(|o| values_equal(value, o, false)))
+        }
+        (FieldTest::Matches { regex, .. }, Some(value)) => match value.as_str() {
+            Some(text) => Truth::from(regex.is_match(&normalize_text(text))),
+            None => Truth::False,
+        },
+        (FieldTest::EqualsField { other, ignore_case }, Some(value)) => {
+            match other.resolve(ctx.root, ctx.item).filter(|v| !is_empty(v)) {
+                Some(other) => Truth::from(values_equal(value, other, *ignore_case)),
+                None => Truth::False,
+            }
+        }
+        (FieldTest::Within { of, window }, Some(value)) => {
+            compare_dates(value, of, ctx, |v, r| dates::within(v, r, *window))
+        }
+        (FieldTest::Order { other, order }, Some(value)) => {
+            compare_dates(value, other, ctx, |v, o| dates::order(v, o, *order))
+        }
+        (FieldTest::Compare(bound), Some(value)) => match value.as_f64() {
+            Some(n) => Truth::from(bound.holds(n)),
+            None => Truth::False,
+        },
+    };
+
+    let pointer = field_pointer(field, ctx);
+    match truth {
+        Truth::True => {
+            if field.scope == Scope::Record || ctx.item_pointer.is_empty() {
+                trace.evidence.push(Evidence {
+                    pointer,
+                    kind: field.leaf_name().to_string(),
+                    id: None,
+                    date: value.and_then(Value::as_str).filter(|s| Temporal::parse(s).is_some()).map(str::to_string),
+                    author: None,
+                    label: node.label.clone(),
+                });
+            }
+        }
+        Truth::False | Truth::Unknown => {
+            let found = match (truth, value) {
+                (Truth::Unknown, _) => "not precise enough to decide",
+                (_, None) if !matches!(test, FieldTest::Present(false)) => "missing",
+                _ => "does not match",
+            };
+            let pointer = if value.is_some() { pointer } else { nearest_existing(ctx, field) };
+            trace.misses.push(Miss {
+                pointer,
+                expected: node.describe(),
+                found: Some(found.to_string()),
+            });
+        }
+    }
+    truth
+}
+
+/// Pointer of the deepest existing node on a field's path.
+fn nearest_existing(ctx: Ctx<'_>, field: &FieldPath) -> String {
+    let (mut node, mut pointer) = match field.scope {
+        Scope::Record => (ctx.root, String::new()),
+        Scope::Item => (ctx.item, ctx.item_pointer.to_string()),
+    };
+    for token in &field.tokens {
+        let next = match token {
+            PathToken::Name(name) => node.get(name),
+            PathToken::Index(i) if *i >= 0 => node.get(*i as usize),
+            PathToken::Index(_) => None,
+        };
+        match next {
+            Some(child) if !is_empty(child) => {
+                node = child;
+                pointer.push('/');
+                match token {
+                    PathToken::Name(name) => pointer.push_str(&crate::record::escape_pointer_token(name)),
+                    PathToken::Index(i) => pointer.push_str(&i.to_string()),
+                }
+            }
+            _ => break,
+        }
+    }
+    pointer
+}
+
+fn compare_dates(
+    value: &Value,
+    reference: &FieldPath,
+    ctx: Ctx<'_>,
+    test: impl Fn(&Temporal, &Temporal) -> Truth,
+) -> Truth {
+    let parsed = value.as_str().and_then(Temporal::parse);
+    let reference = reference
+        .resolve(ctx.root, ctx.item)
+        .and_then(Value::as_str)
+        .and_then(Temporal::parse);
+    match (parsed, reference) {
+        (Some(v), Some(r)) => test(&v, &r),
+        // An unparsable date cannot pass; schema validation reports it.
+        _ => Truth::False,
+    }
+}
+
+/// Missing, null, an empty or blank string, or an empty list or object.
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+fn values_equal(a: &Value, b: &Value, ignore_case: bool) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => {
+            let x: String = x.trim().nfc().collect();
+            let y: String = y.trim().nfc().collect();
+            if ignore_case {
+                x.to_lowercase() == y.to_lowercase()
+            } else {
+                x == y
+            }
+        }
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x == y,
+        },
+        _ => a == b,
+    }
+}
+
+/// NFKC-normalizes text for regex matching; ASCII text is returned as is.
+pub fn normalize_text(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.nfkc().collect())
+    }
+}

@@ -1,0 +1,353 @@
+//! Compiles one pack file: pack metadata, rules and their templates.
+
+mod condition;
+mod path;
+
+use jiff::civil::Date;
+
+use self::condition::compile_condition;
+use self::path::ShapeScope;
+use super::error::{RuleFileError, RuleProblem};
+use super::shape::Shape;
+use super::template;
+use super::{DenialCode, Pack, PackSource, Rule};
+use crate::finding::{Layer, Severity};
+use crate::yaml::{parse, Node, ParseLimits, YamlError};
+
+/// Compiles one pack file against the record `shape`, adding its templates
+/// to `templates`.
+pub fn compile_pack(
+    source: &PackSource,
+    shape: &Shape,
+    templates: &mut minijinja::Environment<'static>,
+) -> Result<Pack, RuleFileError> {
+    let root = parse(&source.text, ParseLimits::default())
+        .map_err(|e| RuleFileError::new(source, vec![e.into()]))?;
+    let mut errors: Vec<YamlError> = Vec::new();
+    let pack = compile_root(&root, source, shape, templates, &mut errors);
+    if !errors.is_empty() {
+        return Err(RuleFileError::new(
+            source,
+            errors.into_iter().map(RuleProblem::from).collect(),
+        ));
+    }
+    pack.ok_or_else(|| {
+        RuleFileError::new(source, vec![RuleProblem::new("the pack could not be compiled", 0..0, None)])
+    })
+}
+
+fn compile_root(
+    root: &Node,
+    source: &PackSource,
+    shape: &Shape,
+    templates: &mut minijinja::Environment<'static>,
+    errors: &mut Vec<YamlError>,
+) -> Option<Pack> {
+    let mut top = root.as_map("the pack file").map_err(|e| errors.push(e)).ok()?;
+    let header = top.required("pack").map_err(|e| errors.push(e)).ok();
+    let rules_node = top.required("rules").map_err(|e| errors.push(e)).ok();
+    errors.extend(top.finish());
+    let header = header?;
+    let scope = ShapeScope {
+        root: shape,
+        item: shape,
+    };
+
+    let mut map = header.as_map("`pack`").map_err(|e| errors.push(e)).ok()?;
+    let id = required_str(&mut map, "id", errors);
+    let title = required_str(&mut map, "title", errors);
+    let version = required_str(&mut map, "version", errors);
+    let layer = map
+        .required("layer")
+        .map_err(|e| errors.push(e))
+        .ok()
+        .and_then(|n| parse_layer(n, errors));
+    let (effective_from, effective_until) = match map.optional("effective") {
+        Some(node) => compile_effective(node, errors),
+        None => (None, None),
+    };
+    let denials = match map.optional("denials") {
+        Some(node) => compile_denials(node, errors),
+        None => Vec::new(),
+    };
+    let applies_when = map
+        .optional("applies_when")
+        .and_then(|node| compile_condition(node, scope, errors));
+    errors.extend(map.finish());
+
+    if let Some(id) = &id {
+        if !is_kebab_or_code(id) {
+            errors.push(YamlError::new(
+                format!("pack id `{id}` must be lowercase letters, digits and hyphens"),
+                header.span.clone(),
+            ));
+        }
+    }
+
+    let mut rules = Vec::new();
+    if let (Some(node), Some(pack_id), Some(pack_layer)) = (rules_node, &id, layer) {
+        match node.as_seq("`rules`") {
+            Ok([]) => errors.push(YamlError::new("`rules` is empty", node.span.clone())),
+            Ok(items) => {
+                for item in items {
+                    if let Some(rule) = compile_rule(item, pack_id, pack_layer, scope, templates, errors) {
+                        check_duplicate(&rules, &rule, item, errors);
+                        rules.push(rule);
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+
+    Some(Pack {
+        id: id?,
+        title: title?,
+        version: version?,
+        layer: layer?,
+        effective_from,
+        effective_until,
+        denials,
+        applies_when,
+        rules,
+        source: source.path.clone(),
+    })
+}
+
+fn check_duplicate(rules: &[Rule], rule: &Rule, node: &Node, errors: &mut Vec<YamlError>) {
+    let span = node
+        .as_map("rule")
+        .ok()
+        .and_then(|m| m.key_span("code"))
+        .unwrap_or(node.span.clone());
+    if rules.iter().any(|r| r.code == rule.code) {
+        errors.push(
+            YamlError::new(format!("duplicate rule code `{}`", rule.code), span.clone())
+                .with_help("give each rule a code of its own; codes identify findings across versions"),
+        );
+    }
+    if rules.iter().any(|r| r.name == rule.name) {
+        errors.push(YamlError::new(format!("duplicate rule name `{}`", rule.name), span));
+    }
+}
+
+fn compile_rule(
+    node: &Node,
+    pack_id: &str,
+    pack_layer: Layer,
+    scope: ShapeScope<'_>,
+    templates: &mut minijinja::Environment<'static>,
+    errors: &mut Vec<YamlError>,
+) -> Option<Rule> {
+    let mut map = node.as_map("a rule").map_err(|e| errors.push(e)).ok()?;
+    let code_node = map.required("code").map_err(|e| errors.push(e)).ok();
+    let code = code_node.and_then(|n| n.as_str("code").map_err(|e| errors.push(e)).ok());
+    let name_node = map.required("name").map_err(|e| errors.push(e)).ok();
+    let name = name_node.and_then(|n| n.as_str("name").map_err(|e| errors.push(e)).ok());
+    let layer = match map.optional("layer") {
+        Some(n) => parse_layer(n, errors),
+        None => Some(pack_layer),
+    };
+    let severity = map
+        .required("severity")
+        .map_err(|e| errors.push(e))
+        .ok()
+        .and_then(|n| parse_severity(n, errors));
+    let citation = required_str(&mut map, "citation", errors);
+    let description = required_str(&mut map, "description", errors);
+    let message = map.required("message").map_err(|e| errors.push(e)).ok();
+    let help = map.required("help").map_err(|e| errors.push(e)).ok();
+    let evidence = map
+        .required("evidence")
+        .map_err(|e| errors.push(e))
+        .ok()
+        .and_then(|n| compile_condition(n, scope, errors));
+    errors.extend(map.finish());
+
+    if let (Some(code), Some(node)) = (code, code_node) {
+        if !is_rule_code(code) {
+            errors.push(
+                YamlError::new(format!("rule code `{code}` is not a valid code"), node.span.clone())
+                    .with_help("use uppercase letters and digits, a hyphen, then digits, e.g. CCM32-001"),
+            );
+        }
+    }
+    if let (Some(name), Some(node)) = (name, name_node) {
+        if !is_kebab(name) {
+            errors.push(
+                YamlError::new(format!("rule name `{name}` is not kebab-case"), node.span.clone())
+                    .with_help("use lowercase words joined by hyphens, e.g. portal-invitation-not-logged"),
+            );
+        }
+    }
+
+    let code = code?;
+    let message_template = add_template(templates, pack_id, code, "message", message?, errors)?;
+    let help_template = add_template(templates, pack_id, code, "help", help?, errors)?;
+    Some(Rule {
+        code: code.to_string(),
+        name: name?.to_string(),
+        layer: layer?,
+        severity: severity?,
+        citation: citation?,
+        description: description?,
+        message_template,
+        help_template,
+        evidence: evidence?,
+    })
+}
+
+fn add_template(
+    templates: &mut minijinja::Environment<'static>,
+    pack_id: &str,
+    code: &str,
+    kind: &str,
+    node: &Node,
+    errors: &mut Vec<YamlError>,
+) -> Option<String> {
+    let text = node.as_str(kind).map_err(|e| errors.push(e)).ok()?;
+    let name = format!("{pack_id}/{code}/{kind}");
+    match template::add(templates, name.clone(), text) {
+        Ok(()) => Some(name),
+        Err(message) => {
+            errors.push(YamlError::new(message, node.span.clone()));
+            None
+        }
+    }
+}
+
+fn required_str(
+    map: &mut crate::yaml::MapReader<'_>,
+    key: &'static str,
+    errors: &mut Vec<YamlError>,
+) -> Option<String> {
+    let node = map.required(key).map_err(|e| errors.push(e)).ok()?;
+    let text = node.as_str(key).map_err(|e| errors.push(e)).ok()?;
+    if text.trim().is_empty() {
+        errors.push(YamlError::new(format!("`{key}` is empty"), node.span.clone()));
+        return None;
+    }
+    Some(text.trim().to_string())
+}
+
+fn parse_layer(node: &Node, errors: &mut Vec<YamlError>) -> Option<Layer> {
+    match node.as_str("layer") {
+        Ok("cms") => Some(Layer::Cms),
+        Ok("payer") => Some(Layer::Payer),
+        Ok(other) => {
+            errors.push(
+                YamlError::new(format!("unknown layer `{other}`"), node.span.clone())
+                    .with_help("use `cms` for Medicare requirements or `payer` for a payer's own policy"),
+            );
+            None
+        }
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
+fn parse_severity(node: &Node, errors: &mut Vec<YamlError>) -> Option<Severity> {
+    match node.as_str("severity") {
+        Ok("error") => Some(Severity::Error),
+        Ok("warning") => Some(Severity::Warning),
+        Ok("info") => Some(Severity::Info),
+        Ok(other) => {
+            let help = match crate::yaml::suggest(other, &["error", "warning", "info"]) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => "use error, warning or info".to_string(),
+            };
+            errors.push(YamlError::new(format!("unknown severity `{other}`"), node.span.clone()).with_help(help));
+            None
+        }
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
+fn compile_effective(node: &Node, errors: &mut Vec<YamlError>) -> (Option<Date>, Option<Date>) {
+    let Ok(mut map) = node.as_map("`effective`").map_err(|e| errors.push(e)) else {
+        return (None, None);
+    };
+    let mut read = |key: &'static str| -> Option<Date> {
+        let node = map.optional(key)?;
+        let text = node.as_str(key).map_err(|e| errors.push(e)).ok()?;
+        text.parse::<Date>()
+            .map_err(|_| {
+                errors.push(YamlError::new(
+                    format!("`{key}` must be a date (YYYY-MM-DD), found `{text}`"),
+                    node.span.clone(),
+                ))
+            })
+            .ok()
+    };
+    let from = read("from");
+    let until = read("until");
+    errors.extend(map.finish());
+    if let (Some(from), Some(until)) = (from, until) {
+        if until < from {
+            errors.push(YamlError::new("`effective.until` is before `effective.from`", node.span.clone()));
+        }
+    }
+    (from, until)
+}
+
+fn compile_denials(node: &Node, errors: &mut Vec<YamlError>) -> Vec<DenialCode> {
+    let Ok(items) = node.as_seq("`denials`").map_err(|e| errors.push(e)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Ok(mut map) = item.as_map("a denial").map_err(|e| errors.push(e)) else {
+            continue;
+        };
+        let label = required_str(&mut map, "label", errors);
+        let description = required_str(&mut map, "description", errors);
+        errors.extend(map.finish());
+        if let (Some(label), Some(description)) = (label, description) {
+            out.push(DenialCode { label, description });
+        }
+    }
+    out
+}
+
+fn is_kebab(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with('-')
+        && !text.ends_with('-')
+        && !text.contains("--")
+        && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn is_kebab_or_code(text: &str) -> bool {
+    is_kebab(text)
+}
+
+fn is_rule_code(text: &str) -> bool {
+    let Some((prefix, number)) = text.rsplit_once('-') else {
+        return false;
+    };
+    !prefix.is_empty()
+        && prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+        && prefix.starts_with(|c: char| c.is_ascii_uppercase())
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_codes_and_names_are_checked() {
+        assert!(is_rule_code("CCM32-001"));
+        assert!(is_rule_code("CMS-CCM-004"));
+        assert!(!is_rule_code("ccm32-001"));
+        assert!(!is_rule_code("CCM32"));
+        assert!(is_kebab("portal-invitation-not-logged"));
+        assert!(!is_kebab("Portal_Invite"));
+    }
+}

@@ -1,0 +1,319 @@
+//! The compiled evidence language: conditions, field tests and paths.
+//!
+//! A condition is evaluated against the record root and a current item
+//! (the record itself at the top level, or each item chosen by a `select`).
+//! Compilation resolves every path, regex and literal up front, so evaluation
+//! cannot fail on rule syntax.
+
+use regex::Regex;
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+/// Which node a path starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// `$…`: the record root.
+    Record,
+    /// `@…` or a bare dotted name: the current item.
+    Item,
+}
+
+/// One step of a singular path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathToken {
+    Name(String),
+    /// Array index; negative values count from the end.
+    Index(i64),
+}
+
+/// A path that names at most one node (an RFC 9535 singular query).
+#[derive(Debug, Clone)]
+pub struct FieldPath {
+    /// The path as the rule author wrote it.
+    pub text: String,
+    pub scope: Scope,
+    pub tokens: Vec<PathToken>,
+}
+
+impl FieldPath {
+    /// Resolves the path in `root` or `item`; also returns the pointer suffix
+    /// of the node relative to its scope.
+    pub fn resolve<'v>(&self, root: &'v Value, item: &'v Value) -> Option<&'v Value> {
+        let mut node = match self.scope {
+            Scope::Record => root,
+            Scope::Item => item,
+        };
+        for token in &self.tokens {
+            node = match (token, node) {
+                (PathToken::Name(name), Value::Object(map)) => map.get(name)?,
+                (PathToken::Index(i), Value::Array(items)) => {
+                    let index = if *i < 0 {
+                        items.len().checked_sub(i.unsigned_abs() as usize)?
+                    } else {
+                        *i as usize
+                    };
+                    items.get(index)?
+                }
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// The JSON pointer of this path relative to its scope.
+    pub fn pointer_suffix(&self) -> String {
+        let mut out = String::new();
+        for token in &self.tokens {
+            out.push('/');
+            match token {
+                PathToken::Name(name) => out.push_str(&crate::record::escape_pointer_token(name)),
+                PathToken::Index(i) => out.push_str(&i.to_string()),
+            }
+        }
+        out
+    }
+
+    /// The last name in the path, used to describe evidence.
+    pub fn leaf_name(&self) -> &str {
+        self.tokens
+            .iter()
+            .rev()
+            .find_map(|t| match t {
+                PathToken::Name(n) => Some(n.as_str()),
+                PathToken::Index(_) => None,
+            })
+            .unwrap_or("value")
+    }
+}
+
+/// A JSONPath query that selects the items a condition counts.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// The query as the rule author wrote it.
+    pub text: String,
+    pub scope: Scope,
+    pub query: JsonPath,
+    /// The leading member names of the query (`notes` in `$.notes[*]`),
+    /// used to name evidence and to locate "nothing found" misses.
+    pub anchor: Vec<PathToken>,
+}
+
+/// A numeric bound (`at_least`, `at_most`, `greater_than`, `less_than`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    AtLeast(f64),
+    AtMost(f64),
+    GreaterThan(f64),
+    LessThan(f64),
+}
+
+impl Bound {
+    pub fn holds(self, value: f64) -> bool {
+        match self {
+            Bound::AtLeast(n) => value >= n,
+            Bound::AtMost(n) => value <= n,
+            Bound::GreaterThan(n) => value > n,
+            Bound::LessThan(n) => value < n,
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Bound::AtLeast(n) => format!("at least {}", format_number(n)),
+            Bound::AtMost(n) => format!("at most {}", format_number(n)),
+            Bound::GreaterThan(n) => format!("more than {}", format_number(n)),
+            Bound::LessThan(n) => format!("less than {}", format_number(n)),
+        }
+    }
+}
+
+/// Formats a number without a trailing `.0` for whole values.
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// Which side of the reference date a day window extends to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// From the reference date to N days after it.
+    After,
+    /// From N days before the reference date to the reference date.
+    Before,
+    /// N days either side of the reference date.
+    Around,
+}
+
+/// A date window relative to a reference date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    SameDay,
+    SameMonth,
+    Days { days: u32, direction: Direction },
+    /// Monday to Friday; public holidays are not excluded.
+    BusinessDays { days: u32, direction: Direction },
+}
+
+/// How a date relates to another date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrder {
+    Before,
+    After,
+    OnOrBefore,
+    OnOrAfter,
+}
+
+impl DateOrder {
+    pub fn describe(self) -> &'static str {
+        match self {
+            DateOrder::Before => "before",
+            DateOrder::After => "after",
+            DateOrder::OnOrBefore => "on or before",
+            DateOrder::OnOrAfter => "on or after",
+        }
+    }
+}
+
+/// A test on one field's value.
+#[derive(Debug, Clone)]
+pub enum FieldTest {
+    Equals(Value),
+    OneOf(Vec<Value>),
+    /// Case-insensitive match on NFKC-normalized text.
+    Matches { regex: Regex, pattern: String },
+    /// `true`: present and non-empty; `false`: missing, null or empty.
+    Present(bool),
+    EqualsField { other: FieldPath, ignore_case: bool },
+    Within { of: FieldPath, window: Window },
+    Order { other: FieldPath, order: DateOrder },
+    Compare(Bound),
+}
+
+/// Which item fields describe an evidence item in findings and letters.
+#[derive(Debug, Clone)]
+pub struct EvidenceFields {
+    pub id: Option<FieldPath>,
+    pub date: Option<FieldPath>,
+    pub author: Option<FieldPath>,
+}
+
+/// One condition of the evidence language.
+#[derive(Debug, Clone)]
+pub enum Condition {
+    All(Vec<CondNode>),
+    Any(Vec<CondNode>),
+    Not(Box<CondNode>),
+    /// Counts the selected items that meet `filter`.
+    Count {
+        select: Selection,
+        filter: Option<Box<CondNode>>,
+        bounds: Vec<Bound>,
+        evidence: EvidenceFields,
+    },
+    /// Sums a field over the selected items that meet `filter`.
+    Sum {
+        select: Selection,
+        filter: Option<Box<CondNode>>,
+        of: FieldPath,
+        bounds: Vec<Bound>,
+    },
+    Field { field: FieldPath, test: FieldTest },
+}
+
+/// A condition with its optional human label (what is looked for).
+#[derive(Debug, Clone)]
+pub struct CondNode {
+    pub label: Option<String>,
+    pub condition: Condition,
+}
+
+impl CondNode {
+    /// Describes what the condition looks for, in words; the author's label
+    /// when there is one.
+    pub fn describe(&self) -> String {
+        if let Some(label) = &self.label {
+            return label.clone();
+        }
+        match &self.condition {
+            Condition::All(items) => join_descriptions(items, " and "),
+            Condition::Any(items) => join_descriptions(items, " or "),
+            Condition::Not(inner) => format!("not ({})", inner.describe()),
+            Condition::Count {
+                select,
+                filter,
+                bounds,
+                ..
+            } => {
+                let count = if bounds == &[Bound::AtLeast(1.0)] {
+                    "an item".to_string()
+                } else {
+                    let parts: Vec<String> = bounds.iter().map(|b| b.describe()).collect();
+                    format!("{} items", parts.join(" and "))
+                };
+                match filter {
+                    Some(filter) => format!("{count} of {} where {}", select.text, filter.describe()),
+                    None => format!("{count} of {}", select.text),
+                }
+            }
+            Condition::Sum {
+                select, of, bounds, ..
+            } => {
+                let parts: Vec<String> = bounds.iter().map(|b| b.describe()).collect();
+                format!("total {} of {} {}", of.text, select.text, parts.join(" and "))
+            }
+            Condition::Field { field, test } => describe_test(field, test),
+        }
+    }
+}
+
+fn join_descriptions(items: &[CondNode], joiner: &str) -> String {
+    let parts: Vec<String> = items.iter().map(|c| c.describe()).collect();
+    format!("({})", parts.join(joiner))
+}
+
+fn describe_test(field: &FieldPath, test: &FieldTest) -> String {
+    let name = &field.text;
+    match test {
+        FieldTest::Equals(v) => format!("{name} equal to {}", literal(v)),
+        FieldTest::OneOf(vs) => {
+            let parts: Vec<String> = vs.iter().map(literal).collect();
+            format!("{name} one of {}", parts.join(", "))
+        }
+        FieldTest::Matches { pattern, .. } => format!("{name} matching /{pattern}/"),
+        FieldTest::Present(true) => format!("{name} present"),
+        FieldTest::Present(false) => format!("{name} absent"),
+        FieldTest::EqualsField { other, .. } => format!("{name} equal to {}", other.text),
+        FieldTest::Within { of, window } => match window {
+            Window::SameDay => format!("{name} on the same day as {}", of.text),
+            Window::SameMonth => format!("{name} in the same calendar month as {}", of.text),
+            Window::Days { days, direction } => {
+                format!("{name} within {days} days {} {}", direction_word(*direction), of.text)
+            }
+            Window::BusinessDays { days, direction } => format!(
+                "{name} within {days} business days {} {}",
+                direction_word(*direction),
+                of.text
+            ),
+        },
+        FieldTest::Order { other, order } => format!("{name} {} {}", order.describe(), other.text),
+        FieldTest::Compare(bound) => format!("{name} {}", bound.describe()),
+    }
+}
+
+fn direction_word(direction: Direction) -> &'static str {
+    match direction {
+        Direction::After => "after",
+        Direction::Before => "before",
+        Direction::Around => "of",
+    }
+}
+
+fn literal(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("'{s}'"),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,104 @@
+//! Errors in rule pack files, located in the YAML source.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::diagnostic::SourceDiagnostic;
+use crate::yaml::{Span, YamlError};
+
+use super::PackSource;
+
+/// One problem in a pack file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleProblem {
+    pub message: String,
+    pub span: Span,
+    pub help: Option<String>,
+}
+
+impl RuleProblem {
+    pub fn new(message: impl Into<String>, span: Span, help: Option<String>) -> Self {
+        RuleProblem {
+            message: message.into(),
+            span,
+            help,
+        }
+    }
+}
+
+impl From<YamlError> for RuleProblem {
+    fn from(error: YamlError) -> Self {
+        RuleProblem {
+            message: error.message,
+            span: error.span,
+            help: error.help,
+        }
+    }
+}
+
+/// A pack file that could not be compiled, with every problem found in it.
+#[derive(Debug, Clone)]
+pub struct RuleFileError {
+    pub path: PathBuf,
+    pub text: Arc<str>,
+    pub problems: Vec<RuleProblem>,
+}
+
+impl RuleFileError {
+    pub fn new(source: &PackSource, problems: Vec<RuleProblem>) -> Self {
+        RuleFileError {
+            path: source.path.clone(),
+            text: source.text.clone(),
+            problems,
+        }
+    }
+
+    /// One located diagnostic per problem, in file order.
+    pub fn diagnostics(&self) -> Vec<SourceDiagnostic> {
+        let mut problems = self.problems.clone();
+        problems.sort_by_key(|p| p.span.start);
+        problems
+            .into_iter()
+            .map(|problem| {
+                let mut diagnostic = SourceDiagnostic::error(problem.message)
+                    .with_code("claimlint::rules")
+                    .with_source(self.path.display().to_string(), self.text.clone(), problem.span, "here");
+                if let Some(source) = diagnostic.source.take() {
+                    diagnostic.source = Some(source.with_language("yaml"));
+                }
+                diagnostic.help = problem.help;
+                diagnostic
+            })
+            .collect()
+    }
+
+    /// 1-based line and column of each problem, for plain reports.
+    pub fn locations(&self) -> Vec<(usize, usize, &str)> {
+        self.problems
+            .iter()
+            .map(|p| {
+                let (line, col) = crate::yaml::line_col(&self.text, p.span.start);
+                (line, col, p.message.as_str())
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for RuleFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} problem(s)", self.path.display(), self.problems.len())
+    }
+}
+
+impl std::error::Error for RuleFileError {}
+
+/// Finds the span of a plain or quoted scalar `value` in `text`, for
+/// problems detected after the YAML tree is gone.
+pub(crate) fn find_scalar(text: &str, value: &str) -> Span {
+    for pattern in [format!(": {value}"), format!(": \"{value}\""), format!(": '{value}'")] {
+        if let Some(at) = text.find(&pattern) {
+            return at + 2..at + pattern.len();
+        }
+    }
+    0..0
+}

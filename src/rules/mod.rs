@@ -1,0 +1,175 @@
+//! Rule packs: the YAML format, its compilation and the compiled rule set.
+//!
+//! A pack file is compiled once into a [`RuleSet`]; every path, regex,
+//! template and literal is checked at that point, against the record schema,
+//! and any problem is a located [`RuleFileError`]. A compiled rule cannot
+//! fail on its own syntax while records are evaluated.
+
+pub mod condition;
+mod compile;
+mod error;
+pub mod shape;
+mod template;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jiff::civil::Date;
+
+pub use compile::compile_pack;
+pub use error::{RuleFileError, RuleProblem};
+pub use template::{PackInfo, RuleInfo, TemplateContext, TEMPLATE_VARIABLES};
+
+use crate::finding::{Layer, Severity};
+use condition::CondNode;
+
+/// The packs shipped with claimlint, compiled into the binary.
+pub const SHIPPED_PACKS: &[(&str, &str)] = &[("rules/ccm32.yaml", include_str!("../../rules/ccm32.yaml"))];
+
+/// A denial code that a pack answers, e.g. the payer label `CCM32`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenialCode {
+    pub label: String,
+    pub description: String,
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Stable code, e.g. `CCM32-001`.
+    pub code: String,
+    /// Kebab-case name of the problem the rule flags.
+    pub name: String,
+    pub layer: Layer,
+    pub severity: Severity,
+    pub citation: String,
+    pub description: String,
+    /// Template names of the message and help in the rule set's environment.
+    pub(crate) message_template: String,
+    pub(crate) help_template: String,
+    /// The evidence requirement; the rule passes when it holds.
+    pub evidence: CondNode,
+}
+
+/// One compiled pack.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub id: String,
+    pub title: String,
+    pub version: String,
+    pub layer: Layer,
+    /// First date of service the pack applies to.
+    pub effective_from: Option<Date>,
+    /// Last date of service the pack applies to.
+    pub effective_until: Option<Date>,
+    pub denials: Vec<DenialCode>,
+    /// Records that fail this condition are "not applicable" to the pack.
+    pub applies_when: Option<CondNode>,
+    pub rules: Vec<Rule>,
+    /// The file the pack was read from.
+    pub source: PathBuf,
+}
+
+/// A set of compiled packs with their message templates.
+pub struct RuleSet {
+    pub packs: Vec<Pack>,
+    pub(crate) templates: minijinja::Environment<'static>,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet").field("packs", &self.packs).finish()
+    }
+}
+
+/// A pack file's text with the name to report it under.
+#[derive(Debug, Clone)]
+pub struct PackSource {
+    pub path: PathBuf,
+    pub text: Arc<str>,
+}
+
+impl PackSource {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Self {
+        PackSource {
+            path: path.into(),
+            text: text.into(),
+        }
+    }
+
+    /// The packs shipped with claimlint.
+    pub fn shipped() -> Vec<PackSource> {
+        SHIPPED_PACKS
+            .iter()
+            .map(|(path, text)| PackSource::new(*path, *text))
+            .collect()
+    }
+}
+
+impl RuleSet {
+    /// Compiles pack files into one rule set.
+    ///
+    /// Every file is compiled even after an error, so that one run reports
+    /// all problems. Rule codes must be unique across the whole set.
+    pub fn compile(sources: &[PackSource]) -> Result<RuleSet, Vec<RuleFileError>> {
+        let shape = shape::Shape::from_schema(crate::record::RecordSchema::new().document());
+        let mut templates = template::environment();
+        let mut packs = Vec::new();
+        let mut errors = Vec::new();
+
+        for source in sources {
+            match compile_pack(source, &shape, &mut templates) {
+                Ok(pack) => packs.push((pack, source)),
+                Err(error) => errors.push(error),
+            }
+        }
+        check_unique_codes(&packs, &mut errors);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(RuleSet {
+            packs: packs.into_iter().map(|(pack, _)| pack).collect(),
+            templates,
+        })
+    }
+
+    /// Compiles the shipped packs.
+    pub fn shipped() -> Result<RuleSet, Vec<RuleFileError>> {
+        RuleSet::compile(&PackSource::shipped())
+    }
+
+    /// Finds a rule by its code.
+    pub fn rule(&self, code: &str) -> Option<(&Pack, &Rule)> {
+        self.packs
+            .iter()
+            .flat_map(|pack| pack.rules.iter().map(move |rule| (pack, rule)))
+            .find(|(_, rule)| rule.code == code)
+    }
+
+    /// Renders a rule's message or help template.
+    pub(crate) fn render(&self, template: &str, context: &TemplateContext) -> String {
+        template::render(&self.templates, template, context)
+    }
+}
+
+fn check_unique_codes(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileError>) {
+    let mut seen: Vec<(&str, &Path)> = Vec::new();
+    for (pack, source) in packs {
+        let mut problems = Vec::new();
+        for rule in &pack.rules {
+            if let Some((_, first)) = seen.iter().find(|(code, _)| *code == rule.code) {
+                let span = error::find_scalar(&source.text, &rule.code);
+                problems.push(RuleProblem::new(
+                    format!("duplicate rule code `{}` (also defined in {})", rule.code, first.display()),
+                    span,
+                    Some("give each rule a code of its own; codes identify findings across versions".to_string()),
+                ));
+            } else {
+                seen.push((&rule.code, &pack.source));
+            }
+        }
+        if !problems.is_empty() {
+            errors.push(RuleFileError::new(source, problems));
+        }
+    }
+}
