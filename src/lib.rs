@@ -6,3 +6,5 @@ pub mod yaml;
 pub mod diagnostic;
 pub mod eval;
 pub mod rules;
+pub mod fhir;
+pub mod input;

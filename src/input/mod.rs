@@ -1,0 +1,354 @@
+//! Reading input files into canonical records and FHIR resources.
+//!
+//! A file holds one canonical record, an array of records, NDJSON (one
+//! record per line), a FHIR resource, a FHIR Bundle, or Bulk-FHIR NDJSON.
+//! Canonical records are validated against the record schema here; FHIR
+//! resources are collected and mapped once every file is read, because a
+//! Bulk-FHIR export spreads one encounter over several files.
+//!
+//! Nothing here stops at the first problem: each bad document becomes an
+//! [`InputError`] and the rest of the file is still read.
+
+mod error;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub use error::{InputError, InputErrorKind};
+
+use crate::fhir::FhirResource;
+use crate::record::{Origin, Record, RecordSchema, SourceFormat, RECORD_TYPE};
+
+/// How the documents in a file are framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// One JSON value per file.
+    Json,
+    /// One JSON value per line.
+    Ndjson,
+    /// Decide from the content (used for standard input).
+    Detect,
+}
+
+impl Framing {
+    /// Chooses the framing from a file name's extension.
+    pub fn from_path(name: &str) -> Framing {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".ndjson") || lower.ends_with(".jsonl") {
+            Framing::Ndjson
+        } else if lower.ends_with(".json") {
+            Framing::Json
+        } else {
+            Framing::Detect
+        }
+    }
+}
+
+/// Everything read from one file.
+#[derive(Debug, Default)]
+pub struct LoadedFile {
+    /// Canonical records that passed schema validation.
+    pub records: Vec<Record>,
+    /// FHIR resources, to be mapped together with those of other files.
+    pub fhir: Vec<FhirResource>,
+    /// Documents or records that could not be read.
+    pub errors: Vec<InputError>,
+    /// Number of JSON documents read (lines for NDJSON).
+    pub documents: usize,
+}
+
+/// Reads one file's bytes.
+pub fn load_file(name: Arc<str>, bytes: &[u8], framing: Framing, schema: &RecordSchema) -> LoadedFile {
+    let mut loaded = LoadedFile::default();
+    let file_origin = Origin::new(name.clone(), None, "");
+
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        loaded.errors.push(
+            InputError::new(InputErrorKind::Compressed, file_origin, "the file is gzip-compressed")
+                .with_help("decompress it first, e.g. `gunzip -c FILE | claimlint check -`"),
+        );
+        return loaded;
+    }
+    let text = match decode_utf8(bytes) {
+        Ok(text) => text,
+        Err(offset) => {
+            loaded.errors.push(
+                InputError::new(
+                    InputErrorKind::InvalidUtf8,
+                    file_origin,
+                    format!("invalid UTF-8 at byte {offset}"),
+                )
+                .with_span(offset..offset + 1)
+                .with_help("re-export the file as UTF-8"),
+            );
+            return loaded;
+        }
+    };
+    if text.trim().is_empty() {
+        loaded.errors.push(
+            InputError::new(InputErrorKind::Empty, file_origin, "the file is empty")
+                .with_help("check that the export finished writing this file"),
+        );
+        return loaded;
+    }
+
+    let framing = match framing {
+        Framing::Detect => detect_framing(text),
+        other => other,
+    };
+    match framing {
+        Framing::Ndjson => load_ndjson(&name, text, schema, &mut loaded),
+        _ => {
+            loaded.documents = 1;
+            match serde_json::from_str::<Value>(text) {
+                Ok(value) => classify(value, Origin::new(name.clone(), None, ""), schema, &mut loaded),
+                Err(error) => loaded.errors.push(parse_error(&name, None, text, &error)),
+            }
+        }
+    }
+    loaded
+}
+
+/// Strips a UTF-8 byte-order mark and checks the encoding; returns the byte
+/// offset of the first invalid sequence on failure.
+fn decode_utf8(bytes: &[u8]) -> Result<&str, usize> {
+    let bytes = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| e.valid_up_to())
+}
+
+/// NDJSON when the first line is a complete JSON value and more lines
+/// follow; one JSON document otherwise.
+fn detect_framing(text: &str) -> Framing {
+    let trimmed = text.trim();
+    let mut lines = trimmed.lines().filter(|l| !l.trim().is_empty());
+    let first = lines.next().unwrap_or_default();
+    if lines.next().is_some() && serde_json::from_str::<Value>(first).is_ok() {
+        Framing::Ndjson
+    } else {
+        Framing::Json
+    }
+}
+
+fn load_ndjson(name: &Arc<str>, text: &str, schema: &RecordSchema, loaded: &mut LoadedFile) {
+    for (index, line) in text.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() {
+            continue;
+        }
+        loaded.documents += 1;
+        let number = index + 1;
+        match serde_json::from_str::<Value>(line) {
+            Ok(value) => classify(value, Origin::new(name.clone(), Some(number), ""), schema, loaded),
+            Err(error) => loaded.errors.push(parse_error(name, Some(number), line, &error)),
+        }
+    }
+}
+
+fn parse_error(name: &Arc<str>, line: Option<usize>, text: &str, error: &serde_json::Error) -> InputError {
+    let offset = offset_of(text, error.line(), error.column());
+    let (message, help) = match error.classify() {
+        serde_json::error::Category::Eof => (
+            "the JSON document ends unexpectedly".to_string(),
+            "check that the export finished writing this file",
+        ),
+        _ if error.to_string().starts_with("trailing characters") => (
+            "several JSON documents in one file".to_string(),
+            "put one record per line in a .ndjson file, or wrap the records in a JSON array",
+        ),
+        _ if error.to_string().starts_with("recursion limit") => (
+            "the JSON document is nested too deeply (over 128 levels)".to_string(),
+            "check the export; encounter records are never nested this deep",
+        ),
+        _ => (format!("invalid JSON: {}", strip_position(&error.to_string())), "fix the JSON syntax"),
+    };
+    InputError::new(InputErrorKind::InvalidJson, Origin::new(name.clone(), line, ""), message)
+        .with_span(offset..offset + 1)
+        .with_help(help)
+}
+
+/// serde_json appends " at line L column C"; the location is shown apart.
+fn strip_position(message: &str) -> &str {
+    message.rsplit_once(" at line ").map_or(message, |(head, _)| head)
+}
+
+/// Converts serde_json's 1-based line and column into a byte offset.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (line_start + column.saturating_sub(1)).min(text.len())
+}
+
+/// Sorts one parsed document into records, FHIR resources or errors.
+fn classify(value: Value, origin: Origin, schema: &RecordSchema, loaded: &mut LoadedFile) {
+    match value {
+        Value::Array(items) => {
+            if items.is_empty() {
+                loaded.errors.push(
+                    InputError::new(InputErrorKind::Unrecognized, origin.clone(), "the JSON array is empty")
+                        .with_help("export at least one encounter record"),
+                );
+            }
+            for (index, item) in items.into_iter().enumerate() {
+                classify_one(item, origin.child(&format!("/{index}")), schema, loaded);
+            }
+        }
+        other => classify_one(other, origin, schema, loaded),
+    }
+}
+
+fn classify_one(value: Value, origin: Origin, schema: &RecordSchema, loaded: &mut LoadedFile) {
+    if value.get("resourceType").is_some() {
+        crate::fhir::collect(value, origin, &mut loaded.fhir, &mut loaded.errors);
+        return;
+    }
+    match value.get("record_type").and_then(Value::as_str) {
+        Some(RECORD_TYPE) => {}
+        Some(_) => {
+            loaded.errors.push(
+                InputError::new(
+                    InputErrorKind::Unrecognized,
+                    origin.child("/record_type"),
+                    "unsupported record_type",
+                )
+                .with_help(format!("this version of claimlint reads `{RECORD_TYPE}` records")),
+            );
+            return;
+        }
+        None => {
+            loaded.errors.push(
+                InputError::new(
+                    InputErrorKind::Unrecognized,
+                    origin,
+                    "not an encounter record or a FHIR resource",
+                )
+                .with_help(format!(
+                    "a claimlint record has \"record_type\": \"{RECORD_TYPE}\"; a FHIR resource has \"resourceType\""
+                )),
+            );
+            return;
+        }
+    }
+
+    let violations = schema.validate(&value);
+    if !violations.is_empty() {
+        let id = record_id(&value);
+        for violation in violations {
+            loaded.errors.push(
+                InputError::new(
+                    InputErrorKind::Schema,
+                    origin.child(&violation.pointer),
+                    format!("record {id}: {}", violation.message),
+                )
+                .with_help("fix the field so the record matches schemas/encounter-record.schema.json"),
+            );
+        }
+        return;
+    }
+    loaded.records.push(Record {
+        id: record_id(&value),
+        value,
+        format: SourceFormat::Canonical,
+        origin,
+        provenance: Vec::new(),
+    });
+}
+
+fn record_id(value: &Value) -> String {
+    value
+        .pointer("/encounter/id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| "(no encounter id)".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(name: &str, text: &str) -> LoadedFile {
+        load_file(Arc::from(name), text.as_bytes(), Framing::from_path(name), &RecordSchema::new())
+    }
+
+    const RECORD: &str = r#"{"record_type":"claimlint.encounter/v1","patient":{"id":"p1"},"encounter":{"id":"e1","date_of_service":"2026-03-03"}}"#;
+
+    #[test]
+    fn single_record_loads() {
+        let loaded = load("a.json", RECORD);
+        assert_eq!(loaded.records.len(), 1);
+        assert_eq!(loaded.records[0].id, "e1");
+        assert!(loaded.errors.is_empty());
+    }
+
+    #[test]
+    fn array_elements_have_their_own_pointer() {
+        let loaded = load("a.json", &format!("[{RECORD},{RECORD}]"));
+        assert_eq!(loaded.records.len(), 2);
+        assert_eq!(loaded.records[1].origin.pointer, "/1");
+    }
+
+    #[test]
+    fn ndjson_tolerates_crlf_blank_lines_and_no_final_newline() {
+        let text = format!("{RECORD}\r\n\r\n{RECORD}");
+        let loaded = load("a.ndjson", &text);
+        assert_eq!(loaded.records.len(), 2);
+        assert_eq!(loaded.records[1].origin.line, Some(3));
+        assert!(loaded.errors.is_empty());
+    }
+
+    #[test]
+    fn bad_ndjson_line_does_not_stop_the_file() {
+        let text = format!("{RECORD}\n{{\"broken\n{RECORD}\n");
+        let loaded = load("a.ndjson", &text);
+        assert_eq!(loaded.records.len(), 2);
+        assert_eq!(loaded.errors.len(), 1);
+        assert_eq!(loaded.errors[0].origin.line, Some(2));
+    }
+
+    #[test]
+    fn bom_is_accepted() {
+        let mut bytes = vec![0xef, 0xbb, 0xbf];
+        bytes.extend_from_slice(RECORD.as_bytes());
+        let loaded = load_file(Arc::from("a.json"), &bytes, Framing::Json, &RecordSchema::new());
+        assert_eq!(loaded.records.len(), 1);
+    }
+
+    #[test]
+    fn invalid_utf8_is_located_by_byte() {
+        let mut bytes = b"{\"a\": \"".to_vec();
+        bytes.push(0xff);
+        let loaded = load_file(Arc::from("a.json"), &bytes, Framing::Json, &RecordSchema::new());
+        assert_eq!(loaded.errors[0].message, "invalid UTF-8 at byte 7");
+    }
+
+    #[test]
+    fn concatenated_documents_are_reported() {
+        let loaded = load("a.json", &format!("{RECORD}{RECORD}"));
+        assert_eq!(loaded.errors[0].message, "several JSON documents in one file");
+    }
+
+    #[test]
+    fn schema_violation_is_located() {
+        let text = RECORD.replace("2026-03-03", "IGNORED_FIELD");
+        let loaded = load("a.json", &text);
+        assert!(loaded.records.is_empty());
+        assert_eq!(loaded.errors[0].origin.pointer, "/encounter/date_of_service");
+        assert!(!loaded.errors[0].message.contains("IGNORED_FIELD"));
+    }
+
+    #[test]
+    fn empty_and_gzip_files_are_reported() {
+        assert_eq!(load("a.json", "  \n").errors[0].kind, InputErrorKind::Empty);
+        let loaded = load_file(Arc::from("a.ndjson"), &[0x1f, 0x8b, 8, 0], Framing::Ndjson, &RecordSchema::new());
+        assert_eq!(loaded.errors[0].kind, InputErrorKind::Compressed);
+    }
+
+    #[test]
+    fn unknown_json_is_reported() {
+        let loaded = load("a.json", r#"{"hello": 1}"#);
+        assert_eq!(loaded.errors[0].kind, InputErrorKind::Unrecognized);
+    }
+}
