@@ -1,1 +1,3 @@
 //! claimlint: a compliance rules engine for US medical billing.
+
+pub mod source;
