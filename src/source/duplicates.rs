@@ -63,7 +63,7 @@ pub fn find_duplicate_keys(text: &str) -> Vec<DuplicateKey> {
                 if let Some(first) = frames.get(index).and_then(|frame| frame.names.get(&name)) {
                     duplicates.push(DuplicateKey {
                         key: name.clone().into_owned(),
-                        object_pointer: pointer_to(&frames[..index], text),
+                        object_pointer: pointer_to(frames.get(..index).unwrap_or_default(), text),
                         first: first.clone(),
                         duplicate: range.clone(),
                     });

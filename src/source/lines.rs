@@ -37,9 +37,9 @@ const CHECKPOINT_INTERVAL: usize = 1024;
 /// Precomputed line starts of one text, for repeated offset-to-position
 /// queries.
 ///
-/// Queries take logarithmic time in the number of lines plus at most
-/// [`CHECKPOINT_INTERVAL`] bytes of character counting, even on minified
-/// JSON where the whole file is one line.
+/// Queries take logarithmic time in the number of lines plus at most 1024
+/// bytes of character counting, even on minified JSON where the whole file
+/// is one line.
 #[derive(Debug, Clone)]
 pub struct LineIndex<'t> {
     text: &'t str,
@@ -234,29 +234,45 @@ mod tests {
     }
 
     #[test]
-    fn checkpoints_agree_with_direct_count() {
-        // A long single line with multi-byte characters that straddle
-        // checkpoint offsets, followed by short lines.
+    fn checkpoints_agree_with_char_walk() {
+        // Long lines of multi-byte characters that straddle many checkpoint
+        // offsets, with short lines between them.
         let mut text = String::new();
-        for i in 0..3000 {
+        for i in 0..12_000 {
             text.push(if i % 7 == 0 { '€' } else { 'a' });
             if i % 997 == 0 {
                 text.push('😀');
             }
-        }
-        text.push_str("\nshort\né\n");
-        for i in 0..500 {
-            text.push_str(if i % 3 == 0 { "\n" } else { "é" });
+            if i % 5000 == 4999 {
+                text.push_str("\nshort\r\né\n");
+            }
         }
 
+        // Expected positions, counted by walking the characters.
+        let mut expected = Vec::with_capacity(text.len() + 1);
+        let (mut line, mut column) = (1, 1);
+        for c in text.chars() {
+            for _ in 0..c.len_utf8() {
+                expected.push((line, column));
+            }
+            if c == '\n' {
+                line += 1;
+                column = 1;
+            } else {
+                column += 1;
+            }
+        }
+        expected.push((line, column));
+
         let index = LineIndex::new(&text);
-        for offset in 0..=text.len() {
+        for (offset, &position) in expected.iter().enumerate() {
             assert_eq!(
                 index.line_col(offset),
-                line_col(&text, offset),
+                position,
                 "position of byte {offset}"
             );
         }
+        assert_eq!(line_col(&text, text.len()), (line, column));
     }
 
     #[test]

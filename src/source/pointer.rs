@@ -169,11 +169,13 @@ struct PathFrame {
 /// Containers below that prefix are skipped by depth alone.
 struct Locator<'p> {
     tokens: &'p [Cow<'p, str>],
+    /// Each token read as an array index, where it is one.
     indexes: Vec<Option<usize>>,
     path: Vec<PathFrame>,
     /// Whether the next value continues the path: set by a matching key, or
     /// by an array reaching the matching index.
     next_on_path: bool,
+    /// Range of the matching member name, kept until its value ends.
     pending_key: Option<Range<usize>>,
     /// Start and depth of the target while it is a container still open.
     open_target: Option<(usize, usize)>,
