@@ -1,10 +1,17 @@
 //! claimlint: a compliance rules engine for US medical billing.
+//!
+//! Rule packs written in YAML are compiled once ([`rules::RuleSet`]) and
+//! evaluated over encounter records ([`record::Record`]) read from
+//! claimlint's own JSON format or from FHIR R4 exports ([`input`], [`fhir`]).
+//! Evaluation ([`eval`]) returns findings and evidence as plain data; the
+//! library never prints, reads the terminal or exits.
 
-pub mod finding;
-pub mod record;
-pub mod yaml;
 pub mod diagnostic;
 pub mod eval;
-pub mod rules;
 pub mod fhir;
+pub mod finding;
 pub mod input;
+pub mod record;
+pub mod rules;
+pub mod source;
+pub mod yaml;
