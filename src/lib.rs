@@ -11,6 +11,7 @@ pub mod eval;
 pub mod fhir;
 pub mod finding;
 pub mod input;
+pub mod phi;
 pub mod record;
 pub mod rules;
 pub mod source;

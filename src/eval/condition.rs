@@ -44,12 +44,15 @@ pub fn eval(node: &CondNode, ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
             let mut inner_trace = Trace::default();
             let truth = eval(inner, ctx, &mut inner_trace).not();
             if truth == Truth::False {
-                let expected = format!("no {}", inner.describe());
+                let expected = match &node.label {
+                    Some(label) => label.clone(),
+                    None => format!("no {}", inner.describe()),
+                };
                 for evidence in inner_trace.evidence {
                     trace.misses.push(Miss {
                         pointer: evidence.pointer,
                         expected: expected.clone(),
-                        found: Some(format!("found {}", inner.describe())),
+                        found: Some("it does".to_string()),
                     });
                 }
                 if trace.misses.is_empty() {

@@ -63,9 +63,6 @@ impl RuleFileError {
                 let mut diagnostic = SourceDiagnostic::error(problem.message)
                     .with_code("claimlint::rules")
                     .with_source(self.path.display().to_string(), self.text.clone(), problem.span, "here");
-                if let Some(source) = diagnostic.source.take() {
-                    diagnostic.source = Some(source.with_language("yaml"));
-                }
                 diagnostic.help = problem.help;
                 diagnostic
             })

@@ -1,1 +1,79 @@
-fn main() {}
+//! The `claimlint` command: argument parsing, dispatch and the exit code.
+//!
+//! Each subcommand lives in its own module and returns an [`ExitStatus`];
+//! the process exit code is decided once, here.
+
+mod check;
+mod discover;
+mod render;
+mod rules_arg;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Lint US medical-billing encounter exports against compliance rule packs.
+#[derive(Debug, Parser)]
+#[command(name = "claimlint", version, about, long_about = None)]
+struct Cli {
+    /// When to use colour in human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check encounter records against rule packs before claims are submitted.
+    Check(check::CheckArgs),
+}
+
+/// How a command ended, mapped to the documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: nothing at or above the failure severity.
+    Clean,
+    /// 1: findings at or above the failure severity.
+    Findings,
+    /// 2: a usage, rule-set or input error.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        match status {
+            ExitStatus::Clean => ExitCode::SUCCESS,
+            ExitStatus::Findings => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            // clap exits 0 for --help and --version, 2 for usage errors.
+            return if error.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let renderer = render::Renderer::new(cli.color);
+    let status = match cli.command {
+        Command::Check(args) => check::run(args, &renderer),
+    };
+    status.into()
+}
