@@ -1,1 +1,2 @@
 //! claimlint: a compliance rules engine for US medical billing.
+pub mod remit;
