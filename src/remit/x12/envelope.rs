@@ -260,6 +260,8 @@ impl Interchange {
                         builder.add(segment, &mut parsed.errors);
                     }
                 }
+                // TA1 acknowledges an interchange and sits between ISA and GS.
+                None if segment.id() == "TA1" => {}
                 None => parsed
                     .errors
                     .push(unexpected(segment, "outside a transaction set (ST..SE)")),

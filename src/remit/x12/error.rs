@@ -42,7 +42,7 @@ impl X12Error {
     }
 }
 
-/// What went wrong, with the data its message needs.
+/// Kind of problem, with the data its message needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "code", rename_all = "kebab-case")]
 pub enum X12ErrorKind {
@@ -156,11 +156,11 @@ impl X12ErrorKind {
     pub fn help(&self) -> &'static str {
         match self {
             Self::MissingIsa => {
-                "check that the file is an X12 835; every interchange must start with an ISA segment"
+                "check that the file is an X12 835, because every interchange must start with an ISA segment"
             }
             Self::TruncatedIsa { .. } => {
-                "request the original file from the sender; the ISA fields are fixed width and \
-                 must not be trimmed, so the segment is 106 characters including its terminator"
+                "request the original file from the sender, because ISA fields are fixed width and \
+                 the segment must be 106 characters including its terminator"
             }
             Self::InvalidIsa { .. } => {
                 "compare the ISA segment with its fixed layout: element separator at character 4, \
@@ -168,30 +168,30 @@ impl X12ErrorKind {
             }
             Self::MissingIea { .. } | Self::MissingGe { .. } | Self::MissingSe { .. } => {
                 "check whether the file was cut short, and request the complete 835 from the payer \
-                 or clearinghouse; the segments before this point were read"
+                 or clearinghouse (the segments before this point were read)"
             }
             Self::CountMismatch { .. } => {
-                "check the remittance against the payer's portal; the segments were read, but \
-                 some may be missing or duplicated"
+                "compare the remittance with the payer's portal, because segments may be missing \
+                 or duplicated (the segments present were read)"
             }
             Self::ControlNumberMismatch { .. } => {
-                "check whether envelopes from different files were joined; the segments were read"
+                "check whether envelopes from different files were joined (the segments were read)"
             }
             Self::NotAn835 { .. } => "pass only 835 remittance advice files",
             Self::UnexpectedSegment { .. } => {
-                "check the loop order against the 835 implementation guide; the segment was ignored"
+                "check the loop order against the 835 implementation guide (the segment was ignored)"
             }
             Self::InvalidSegmentId => {
-                "check for stray text or a wrong segment terminator; the segment was ignored"
+                "check for stray text or a wrong segment terminator (the segment was ignored)"
             }
             Self::MissingSegment { .. } | Self::MissingElement { .. } => {
                 "request a corrected remittance from the payer if you need this value"
             }
             Self::InvalidElement { .. } => {
-                "request a corrected remittance from the payer if you need this value; it was ignored"
+                "request a corrected remittance from the payer if you need this value (it was ignored)"
             }
             Self::UnknownCode { .. } => {
-                "check the code against the current code list; the value was kept as sent"
+                "check the code against the current code list (the value was kept as sent)"
             }
             Self::MissingTerminator => {
                 "end the last segment with the segment terminator from ISA character 106"

@@ -288,6 +288,16 @@ fn segments_outside_their_loop_are_reported() {
 }
 
 #[test]
+fn ta1_before_group_is_accepted() {
+    let input = single(&DENIED_CLAIM).replace("~GS*", "~TA1*000000099*260210*0930*A*000~GS*");
+
+    let parsed = parse_835(input.as_bytes());
+
+    assert_eq!(kinds(&parsed), Vec::<&X12ErrorKind>::new());
+    assert_eq!(parsed.remittances.len(), 1);
+}
+
+#[test]
 fn segment_outside_transaction_set_is_reported() {
     let input = single(&DENIED_CLAIM).replace("GE*1*7~", "CLP*X*1~GE*1*7~");
 

@@ -1,8 +1,8 @@
 //! Reads the segments of one 835 transaction set (inside ST..SE) into a [`Remittance`].
 //!
-//! The 835 loops have no end markers, so the reader keeps the loop it is in: a CAS after
-//! CLP belongs to the claim, a CAS after SVC to the service line, and a REF means something
-//! else in the payer loop than in a claim.
+//! The 835 loops have no end markers, so the reader tracks the loop it is in. A CAS after CLP
+//! belongs to the claim and a CAS after SVC to the service line. A REF in the payer loop
+//! identifies the payer, while a REF in a claim is a claim reference.
 
 use super::decimal::Decimal;
 use super::error::{X12Error, X12ErrorKind};
