@@ -13,6 +13,7 @@ pub mod finding;
 pub mod input;
 pub mod phi;
 pub mod record;
+pub mod remit;
 pub mod rules;
 pub mod source;
 pub mod yaml;
