@@ -7,6 +7,7 @@
 
 pub mod condition;
 mod compile;
+mod denial;
 mod error;
 pub mod shape;
 mod template;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use jiff::civil::Date;
 
 pub use compile::compile_pack;
+pub use denial::{unprocessable_reason, DenialCode, DenialMatch, GROUP_CODES};
 pub use error::{RuleFileError, RuleProblem};
 pub use template::{PackInfo, RuleInfo, TemplateContext, TEMPLATE_VARIABLES};
 
@@ -26,11 +28,29 @@ use condition::CondNode;
 /// The packs shipped with claimlint, compiled into the binary.
 pub const SHIPPED_PACKS: &[(&str, &str)] = &[("rules/ccm32.yaml", include_str!("../../rules/ccm32.yaml"))];
 
-/// A denial code that a pack answers, e.g. the payer label `CCM32`.
+/// The appeal letter templates of the shipped packs, by path.
+pub const SHIPPED_TEMPLATES: &[(&str, &str)] = &[(
+    "rules/ccm32.appeal.md.j2",
+    include_str!("../../rules/ccm32.appeal.md.j2"),
+)];
+
+/// Returns the text of a shipped template by its path.
+fn shipped_template(path: &Path) -> Option<&'static str> {
+    let wanted: Vec<_> = path.components().collect();
+    SHIPPED_TEMPLATES
+        .iter()
+        .find(|(name, _)| Path::new(name).components().eq(wanted.iter().copied()))
+        .map(|(_, text)| *text)
+}
+
+/// Where a pack's appeal letter template is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DenialCode {
-    pub label: String,
-    pub description: String,
+pub struct AppealSpec {
+    /// The template file, resolved against the pack file's folder.
+    pub template: PathBuf,
+    /// The template text, for shipped packs (compiled into the binary).
+    /// Other packs' templates are read from `template` when needed.
+    pub embedded: Option<&'static str>,
 }
 
 /// One compiled rule.
@@ -65,6 +85,8 @@ pub struct Pack {
     pub denials: Vec<DenialCode>,
     /// Records that fail this condition are "not applicable" to the pack.
     pub applies_when: Option<CondNode>,
+    /// The appeal letter template for the pack's denials.
+    pub appeal: Option<AppealSpec>,
     pub rules: Vec<Rule>,
     /// The file the pack was read from.
     pub source: PathBuf,
@@ -87,6 +109,9 @@ impl std::fmt::Debug for RuleSet {
 pub struct PackSource {
     pub path: PathBuf,
     pub text: Arc<str>,
+    /// True for the packs compiled into claimlint, whose companion files
+    /// (appeal templates) are compiled in too.
+    pub shipped: bool,
 }
 
 impl PackSource {
@@ -94,6 +119,7 @@ impl PackSource {
         PackSource {
             path: path.into(),
             text: text.into(),
+            shipped: false,
         }
     }
 
@@ -101,7 +127,10 @@ impl PackSource {
     pub fn shipped() -> Vec<PackSource> {
         SHIPPED_PACKS
             .iter()
-            .map(|(path, text)| PackSource::new(*path, *text))
+            .map(|(path, text)| PackSource {
+                shipped: true,
+                ..PackSource::new(*path, *text)
+            })
             .collect()
     }
 }
@@ -124,6 +153,7 @@ impl RuleSet {
             }
         }
         check_unique_codes(&packs, &mut errors);
+        check_unique_denials(&packs, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -146,6 +176,16 @@ impl RuleSet {
             .find(|(_, rule)| rule.code == code)
     }
 
+    /// Returns the pack that answers a denial label, compared without regard
+    /// to ASCII case.
+    pub fn pack_for_label(&self, label: &str) -> Option<(&Pack, &DenialCode)> {
+        let label = label.trim();
+        self.packs
+            .iter()
+            .flat_map(|pack| pack.denials.iter().map(move |denial| (pack, denial)))
+            .find(|(_, denial)| denial.label.eq_ignore_ascii_case(label))
+    }
+
     /// Renders a rule's message or help template.
     pub(crate) fn render(&self, template: &str, context: &TemplateContext) -> String {
         template::render(&self.templates, template, context)
@@ -166,6 +206,29 @@ fn check_unique_codes(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileEr
                 ));
             } else {
                 seen.push((&rule.code, &pack.source));
+            }
+        }
+        if !problems.is_empty() {
+            errors.push(RuleFileError::new(source, problems));
+        }
+    }
+}
+
+/// A denial label answered by two packs would make the appeal ambiguous.
+fn check_unique_denials(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileError>) {
+    let mut seen: Vec<(String, &Path)> = Vec::new();
+    for (pack, source) in packs {
+        let mut problems = Vec::new();
+        for denial in &pack.denials {
+            let key = denial.label.to_ascii_uppercase();
+            if let Some((_, first)) = seen.iter().find(|(label, _)| *label == key) {
+                problems.push(RuleProblem::new(
+                    format!("denial `{}` is already answered by {}", denial.label, first.display()),
+                    error::find_scalar(&source.text, &denial.label),
+                    Some("let one pack answer each denial label".to_string()),
+                ));
+            } else {
+                seen.push((key, &pack.source));
             }
         }
         if !problems.is_empty() {

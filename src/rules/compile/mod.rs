@@ -1,6 +1,7 @@
 //! Compiles one pack file: pack metadata, rules and their templates.
 
 mod condition;
+mod denial;
 mod path;
 
 use jiff::civil::Date;
@@ -10,7 +11,7 @@ use self::path::ShapeScope;
 use super::error::{RuleFileError, RuleProblem};
 use super::shape::Shape;
 use super::template;
-use super::{DenialCode, Pack, PackSource, Rule};
+use super::{AppealSpec, DenialCode, Pack, PackSource, Rule};
 use crate::finding::{Layer, Severity};
 use crate::yaml::{parse, Node, ParseLimits, YamlError};
 
@@ -73,6 +74,9 @@ fn compile_root(
     let applies_when = map
         .optional("applies_when")
         .and_then(|node| compile_condition(node, scope, errors));
+    let appeal = map
+        .optional("appeal")
+        .and_then(|node| compile_appeal(node, source, errors));
     errors.extend(map.finish());
 
     if let Some(id) = &id {
@@ -109,6 +113,7 @@ fn compile_root(
         effective_until,
         denials,
         applies_when,
+        appeal,
         rules,
         source: source.path.clone(),
     })
@@ -299,19 +304,81 @@ fn compile_denials(node: &Node, errors: &mut Vec<YamlError>) -> Vec<DenialCode> 
     let Ok(items) = node.as_seq("`denials`").map_err(|e| errors.push(e)) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
+    let mut out: Vec<DenialCode> = Vec::new();
     for item in items {
         let Ok(mut map) = item.as_map("a denial").map_err(|e| errors.push(e)) else {
             continue;
         };
+        let label_span = map.key_span("label");
         let label = required_str(&mut map, "label", errors);
         let description = required_str(&mut map, "description", errors);
+        let matches = match map.optional("matches") {
+            Some(node) => denial::compile_matches(node, errors),
+            None => Vec::new(),
+        };
         errors.extend(map.finish());
-        if let (Some(label), Some(description)) = (label, description) {
-            out.push(DenialCode { label, description });
+        let (Some(label), Some(description)) = (label, description) else {
+            continue;
+        };
+        if out.iter().any(|d| d.label.eq_ignore_ascii_case(&label)) {
+            let span = label_span.unwrap_or(item.span.clone());
+            errors.push(YamlError::new(format!("duplicate denial label `{label}`"), span));
+            continue;
         }
+        out.push(DenialCode {
+            label,
+            description,
+            matches,
+        });
     }
     out
+}
+
+fn compile_appeal(
+    node: &Node,
+    source: &PackSource,
+    errors: &mut Vec<YamlError>,
+) -> Option<AppealSpec> {
+    let mut map = node.as_map("`appeal`").map_err(|e| errors.push(e)).ok()?;
+    let template = map.required("template").map_err(|e| errors.push(e)).ok();
+    errors.extend(map.finish());
+    let template = template?;
+    let text = template.as_str("template").map_err(|e| errors.push(e)).ok()?.trim();
+
+    let relative = std::path::Path::new(text);
+    let escapes = relative
+        .components()
+        .any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+    if text.is_empty() || escapes {
+        errors.push(
+            YamlError::new(
+                format!("appeal template `{text}` must be a file path relative to the pack's folder"),
+                template.span.clone(),
+            )
+            .with_help("keep the template beside the pack, e.g. `template: ccm32.appeal.md.j2`"),
+        );
+        return None;
+    }
+    let path = match source.path.parent() {
+        Some(folder) => folder.join(relative),
+        None => relative.to_path_buf(),
+    };
+    if !source.shipped {
+        return Some(AppealSpec { template: path, embedded: None });
+    }
+    match super::shipped_template(&path) {
+        Some(text) => Some(AppealSpec {
+            template: path,
+            embedded: Some(text),
+        }),
+        None => {
+            errors.push(YamlError::new(
+                format!("appeal template `{}` is not among the files shipped with claimlint", path.display()),
+                template.span.clone(),
+            ));
+            None
+        }
+    }
 }
 
 fn is_kebab(text: &str) -> bool {

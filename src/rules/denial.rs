@@ -1,0 +1,106 @@
+//! Denials that a pack answers: the payer's label and the remittance code
+//! combinations that mean it.
+
+/// X12 claim adjustment group codes: contractual obligation, patient
+/// responsibility, other adjustment, payer-initiated reduction, correction
+/// and reversal.
+pub const GROUP_CODES: &[&str] = &["CO", "PR", "OA", "PI", "CR"];
+
+/// A denial code that a pack answers, e.g. the payer label `CCM32`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenialCode {
+    pub label: String,
+    pub description: String,
+    /// Remittance code combinations that mean this denial when a claim
+    /// carries no payer label.
+    pub matches: Vec<DenialMatch>,
+}
+
+/// One CARC, optionally in one group, with remark codes of which any one
+/// must accompany it: `CO-16` with `N706` means `CCM32` for one payer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenialMatch {
+    /// Upper-case group code; `None` matches any group.
+    pub group_code: Option<String>,
+    /// Upper-case CARC without its group, e.g. `16`.
+    pub carc: String,
+    /// Upper-case RARCs; the match needs at least one of them.
+    pub rarcs: Vec<String>,
+}
+
+impl DenialMatch {
+    /// Returns whether a claim's adjustment and remark codes satisfy this
+    /// match. `group_code` and `carc` are upper-case, `carc` without group.
+    pub fn matches(&self, group_code: Option<&str>, carc: &str, rarcs: &[String]) -> bool {
+        let group_ok = match (&self.group_code, group_code) {
+            (None, _) => true,
+            (Some(expected), Some(found)) => expected == found,
+            (Some(_), None) => false,
+        };
+        group_ok && self.carc == carc && rarcs.iter().any(|r| self.rarcs.contains(r))
+    }
+
+    /// Returns why a claim denied with these codes would be unprocessable,
+    /// when any RARC of the match makes it so.
+    pub fn unprocessable_reason(&self) -> Option<&'static str> {
+        self.rarcs
+            .iter()
+            .find_map(|rarc| unprocessable_reason(Some(&self.carc), std::slice::from_ref(rarc)))
+    }
+}
+
+/// Returns why a claim with these codes was returned as unprocessable: CARC
+/// 16 with remark MA130, or remark N211. Such a claim cannot be appealed; it
+/// must be corrected and submitted again. `carc` is without its group code.
+pub fn unprocessable_reason(carc: Option<&str>, rarcs: &[String]) -> Option<&'static str> {
+    let has = |code: &str| rarcs.iter().any(|r| r.trim().eq_ignore_ascii_case(code));
+    if has("N211") {
+        Some("remark N211: the claim may not be appealed and must be resubmitted")
+    } else if carc.is_some_and(|c| c.trim() == "16") && has("MA130") {
+        Some("CARC 16 with remark MA130: the claim is unprocessable")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn match_needs_carc_group_and_one_rarc() {
+        let m = DenialMatch {
+            group_code: Some("CO".into()),
+            carc: "16".into(),
+            rarcs: codes(&["N706", "M127"]),
+        };
+        assert!(m.matches(Some("CO"), "16", &codes(&["MA01", "M127"])));
+        assert!(!m.matches(Some("PR"), "16", &codes(&["N706"])));
+        assert!(!m.matches(None, "16", &codes(&["N706"])));
+        assert!(!m.matches(Some("CO"), "252", &codes(&["N706"])));
+        assert!(!m.matches(Some("CO"), "16", &[]));
+    }
+
+    #[test]
+    fn match_without_group_accepts_any_group() {
+        let m = DenialMatch {
+            group_code: None,
+            carc: "16".into(),
+            rarcs: codes(&["N706"]),
+        };
+        assert!(m.matches(None, "16", &codes(&["N706"])));
+        assert!(m.matches(Some("OA"), "16", &codes(&["N706"])));
+    }
+
+    #[test]
+    fn unprocessable_combinations() {
+        assert!(unprocessable_reason(Some("16"), &codes(&["MA130"])).is_some());
+        assert!(unprocessable_reason(None, &codes(&["n211"])).is_some());
+        assert!(unprocessable_reason(Some("252"), &codes(&["MA130"])).is_none());
+        assert!(unprocessable_reason(Some("16"), &codes(&["N706"])).is_none());
+    }
+}
