@@ -6,6 +6,7 @@
 //! Evaluation ([`eval`]) returns findings and evidence as plain data; the
 //! library never prints, reads the terminal or exits.
 
+pub mod appeal;
 pub mod diagnostic;
 pub mod eval;
 pub mod fhir;

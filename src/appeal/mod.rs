@@ -1,0 +1,3 @@
+//! Appeal letters for denied claims, built only from evidence in the record.
+
+pub mod profile;
