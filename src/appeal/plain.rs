@@ -36,7 +36,7 @@ pub fn blocks(markdown: &str) -> Vec<Block> {
     // last one ended in a hard break.
     let mut open: Option<(BlockKind, bool)> = None;
 
-    let mut close = |open: &mut Option<(BlockKind, bool)>, out: &mut Vec<Block>, gap: &mut bool| {
+    let close = |open: &mut Option<(BlockKind, bool)>, out: &mut Vec<Block>, gap: &mut bool| {
         if let Some((kind, _)) = open.take() {
             out.push(Block { kind, gap_before: *gap });
             *gap = false;
