@@ -5,6 +5,7 @@ pub mod deadline;
 pub mod eligibility;
 pub mod format;
 pub mod letter;
+pub mod manifest;
 pub mod output;
 pub mod pdf;
 pub mod plain;

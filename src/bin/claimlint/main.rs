@@ -4,6 +4,8 @@
 //! the process exit code is decided once, here.
 
 mod check;
+mod inputs;
+mod report;
 mod discover;
 mod render;
 mod rules_arg;

@@ -1,0 +1,96 @@
+//! Reading the command-line inputs into records, for every subcommand.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use claimlint::input::{self, Framing, InputError, InputErrorKind};
+use claimlint::record::{Origin, Record, RecordSchema};
+
+use crate::discover::{self, Input};
+use crate::report::SourceCache;
+
+/// What reading the inputs found besides the records.
+#[derive(Default)]
+pub struct Loaded {
+    /// Files read (standard input counts as one).
+    pub files: usize,
+    /// Files in walked folders that are not JSON or NDJSON.
+    pub skipped: usize,
+    /// Documents and records that could not be read.
+    pub errors: Vec<InputError>,
+    /// Texts of inputs that cannot be read twice, for snippets.
+    pub sources: SourceCache,
+}
+
+impl Loaded {
+    /// Number of distinct inputs with at least one error.
+    pub fn unreadable_inputs(&self) -> usize {
+        let files: std::collections::BTreeSet<&str> = self.errors.iter().map(|e| &*e.origin.file).collect();
+        files.len()
+    }
+}
+
+/// Reads every input named by `paths` (files, folders or `-`) and passes
+/// each record to `on_record` as soon as it is read. FHIR resources are
+/// mapped once all files are read, because a Bulk-FHIR export spreads one
+/// encounter over several files.
+pub fn load(paths: &[PathBuf], mut on_record: impl FnMut(Record)) -> Loaded {
+    let schema = RecordSchema::new();
+    let discovered = discover::discover(paths);
+    let mut loaded = Loaded {
+        skipped: discovered.skipped,
+        ..Loaded::default()
+    };
+    loaded.errors.extend(discovered.errors.iter().map(|(path, reason)| {
+        InputError::new(
+            InputErrorKind::Io,
+            Origin::new(Arc::from(path.as_str()), None, ""),
+            format!("cannot read: {reason}"),
+        )
+    }));
+    let mut fhir = Vec::new();
+
+    for input in &discovered.inputs {
+        loaded.files += 1;
+        let name: Arc<str> = Arc::from(input.display_name());
+        let bytes = match read_input(input) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                loaded.errors.push(InputError::new(
+                    InputErrorKind::Io,
+                    Origin::new(name, None, ""),
+                    format!("cannot read: {error}"),
+                ));
+                continue;
+            }
+        };
+        let framing = match input {
+            Input::Stdin => Framing::Detect,
+            Input::File(_) => Framing::from_path(&name),
+        };
+        let file = input::load_file(name.clone(), &bytes, framing, &schema);
+        if matches!(input, Input::Stdin) {
+            loaded.sources.keep(name, bytes);
+        }
+        loaded.errors.extend(file.errors);
+        fhir.extend(file.fhir);
+        file.records.into_iter().for_each(&mut on_record);
+    }
+
+    let (records, errors) = claimlint::fhir::map_records(fhir);
+    loaded.errors.extend(errors);
+    records.into_iter().for_each(&mut on_record);
+    loaded
+}
+
+fn read_input(input: &Input) -> std::io::Result<Vec<u8>> {
+    match input {
+        Input::File(path) => std::fs::read(path),
+        Input::Stdin => {
+            let mut bytes = Vec::new();
+            std::io::stdin().read_to_end(&mut bytes)?;
+            Ok(bytes)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Locating problems in the input files and rendering them, for every
+//! subcommand: input errors, and diagnostics about a node of a record.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use claimlint::diagnostic::SourceDiagnostic;
+use claimlint::input::{InputError, InputErrorKind};
+use claimlint::record::{Origin, Record};
+
+/// File texts for rendering snippets. Files are read again from disk when a
+/// snippet is needed, so that a large run keeps no file text in memory;
+/// standard input is kept because it cannot be read twice.
+#[derive(Default)]
+pub struct SourceCache {
+    texts: HashMap<Arc<str>, Option<Arc<str>>>,
+}
+
+impl SourceCache {
+    pub fn keep(&mut self, name: Arc<str>, bytes: Vec<u8>) {
+        let text = String::from_utf8(bytes).ok().map(|t| Arc::from(t.trim_start_matches('\u{feff}')));
+        self.texts.insert(name, text);
+    }
+
+    fn get(&mut self, name: &Arc<str>) -> Option<Arc<str>> {
+        self.texts
+            .entry(name.clone())
+            .or_insert_with(|| {
+                let bytes = std::fs::read(&**name).ok()?;
+                let text = String::from_utf8(bytes).ok()?;
+                Some(Arc::from(text.strip_prefix('\u{feff}').unwrap_or(&text)))
+            })
+            .clone()
+    }
+}
+
+/// Sorts input errors by file and position.
+pub fn sort_input_errors(errors: &mut [InputError]) {
+    errors.sort_by(|a, b| {
+        (&a.origin.file, a.origin.line, a.span.as_ref().map(|s| s.start), &a.origin.pointer).cmp(&(
+            &b.origin.file,
+            b.origin.line,
+            b.span.as_ref().map(|s| s.start),
+            &b.origin.pointer,
+        ))
+    });
+}
+
+/// The byte range of the document an origin refers to: its NDJSON line, or
+/// the whole file.
+fn document_range(text: &str, line: Option<usize>) -> std::ops::Range<usize> {
+    let Some(line) = line else {
+        return 0..text.len();
+    };
+    let mut start = 0;
+    for (index, chunk) in text.split_inclusive('\n').enumerate() {
+        if index + 1 == line {
+            let body = chunk.trim_end_matches(['\n', '\r']);
+            return start..start + body.len();
+        }
+        start += chunk.len();
+    }
+    text.len()..text.len()
+}
+
+/// Locates `origin` in its file: the span to label and the masked text.
+fn locate(origin: &Origin, sources: &mut SourceCache) -> Option<(Arc<str>, std::ops::Range<usize>)> {
+    let text = sources.get(&origin.file)?;
+    let document = document_range(&text, origin.line);
+    let span = match claimlint::source::locate_pointer_within(&text, document.clone(), &origin.pointer) {
+        Some(located) => label_span(&text, located),
+        None => document.start..document.start,
+    };
+    Some((text, span))
+}
+
+/// Labels the key of a container member (a whole list would fill the
+/// screen) and the value of a scalar member.
+fn label_span(text: &str, located: claimlint::source::Located) -> std::ops::Range<usize> {
+    let is_container = matches!(text.as_bytes().get(located.value.start), Some(b'{' | b'['));
+    match (is_container, located.key) {
+        (true, Some(key)) => key,
+        (true, None) => located.value.start..located.value.start + 1,
+        (false, _) => located.value,
+    }
+}
+
+fn masked_source(text: &Arc<str>) -> Arc<str> {
+    Arc::from(claimlint::phi::mask_json(text, claimlint::phi::PHI_KEYS))
+}
+
+/// Attaches the source snippet of the record node at `pointer`, with patient
+/// data masked, and notes the FHIR resource it was mapped from.
+pub fn with_record_source(
+    mut diagnostic: SourceDiagnostic,
+    record: &Record,
+    pointer: &str,
+    label: String,
+    sources: &mut SourceCache,
+) -> SourceDiagnostic {
+    let origin = record.locate(pointer);
+    if let Some(resource) = record.source_resource(pointer) {
+        diagnostic.notes.push(format!("mapped from FHIR {resource}"));
+    }
+    match locate(&origin, sources) {
+        Some((text, span)) => diagnostic.with_source(&*origin.file, masked_source(&text), span, label),
+        None => diagnostic,
+    }
+}
+
+pub fn input_diagnostic(error: &InputError, sources: &mut SourceCache) -> SourceDiagnostic {
+    let code = match error.kind {
+        InputErrorKind::Io => "claimlint::input::io",
+        InputErrorKind::InvalidUtf8 => "claimlint::input::invalid-utf8",
+        InputErrorKind::InvalidJson => "claimlint::input::invalid-json",
+        InputErrorKind::Compressed => "claimlint::input::compressed",
+        InputErrorKind::Empty => "claimlint::input::empty",
+        InputErrorKind::Unrecognized => "claimlint::input::unrecognized",
+        InputErrorKind::Schema => "claimlint::input::schema",
+        InputErrorKind::FhirVersion => "claimlint::input::fhir-version",
+        InputErrorKind::FhirMapping => "claimlint::input::fhir-mapping",
+    };
+    let mut diagnostic = SourceDiagnostic::error(error.message.clone()).with_code(code);
+    diagnostic.help = error.help.clone();
+    if matches!(error.kind, InputErrorKind::Io | InputErrorKind::InvalidUtf8 | InputErrorKind::Compressed) {
+        diagnostic.message = format!("{}: {}", error.origin.file, error.message);
+        return diagnostic;
+    }
+    let located = match &error.span {
+        Some(span) => sources.get(&error.origin.file).map(|text| {
+            let base = document_range(&text, error.origin.line).start;
+            (text, base + span.start..base + span.end)
+        }),
+        None => locate(&error.origin, sources),
+    };
+    match located {
+        Some((text, span)) => diagnostic.with_source(&*error.origin.file, masked_source(&text), span, "here"),
+        None => {
+            diagnostic.message = format!("{}: {}", error.origin.file, error.message);
+            diagnostic
+        }
+    }
+}
+
+/// "1 file", "2 files".
+pub fn plural(n: usize, word: &str) -> String {
+    match (n, word) {
+        (1, _) => format!("1 {word}"),
+        (_, "info") => format!("{n} info"),
+        _ => format!("{n} {word}s"),
+    }
+}
