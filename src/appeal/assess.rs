@@ -17,6 +17,7 @@ use super::profile::{PayerDirectory, PracticeProfile};
 use crate::eval::{evaluate_pack, NotApplicable, PackResult};
 use crate::finding::{Layer, Outcome};
 use crate::record::Record;
+use crate::rules::condition::Condition;
 use crate::rules::{DenialCode, Pack, RuleSet};
 
 /// What every assessment needs besides the record.
@@ -114,6 +115,10 @@ pub struct MissingItem {
     /// What was found instead; never a patient-identifying value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub found: Option<String>,
+    /// True when the rule accepts any one of its alternatives, and this is
+    /// one of several that are all missing.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub any_of: bool,
 }
 
 /// The rule behind a missing item.
@@ -141,6 +146,19 @@ pub enum Action {
     DoNotAppeal,
     /// Appeal only with good cause for filing late.
     AppealLateOnlyWithGoodCause,
+}
+
+impl Refusal {
+    /// Codes of the rules that lack evidence, in pack order.
+    pub fn failed_rules(&self) -> Vec<&str> {
+        let mut codes: Vec<&str> = Vec::new();
+        for code in self.missing.iter().filter_map(|m| m.rule.as_ref()).map(|r| r.code.as_str()) {
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+        codes
+    }
 }
 
 impl Action {
@@ -381,15 +399,18 @@ fn missing_evidence(pack: &Pack, result: &PackResult) -> Vec<MissingItem> {
                 pointer: String::new(),
                 expected: rule.description.clone(),
                 found: None,
+                any_of: false,
             });
             continue;
         }
+        let any_of = matches!(rule.evidence.condition, Condition::Any(_)) && rule_result.misses.len() > 1;
         for miss in &rule_result.misses {
             missing.push(MissingItem {
                 rule: Some(reference.clone()),
                 pointer: miss.pointer.clone(),
                 expected: miss.expected.clone(),
                 found: miss.found.clone(),
+                any_of,
             });
         }
     }
@@ -423,6 +444,7 @@ impl LetterData {
                 pointer: nearest_existing(value, pointer),
                 expected: expected.to_string(),
                 found: found.map(str::to_string),
+                any_of: false,
             })
         };
 

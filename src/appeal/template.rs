@@ -145,6 +145,9 @@ fn environment() -> Environment<'static> {
     if let Ok(syntax) = SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build() {
         env.set_syntax(syntax);
     }
+    // A custom escape mode makes macro output safe (already escaped) while
+    // every other printed value is escaped by the formatter below.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Custom("markdown".into()));
     env.set_formatter(|out, _state, value| {
         if value.is_none() || value.is_undefined() {
             return Err(Error::new(
@@ -268,6 +271,30 @@ mod tests {
         assert!(error.message.starts_with("syntax error"), "{}", error.message);
         assert!(error.line.is_some());
         assert!(error.to_string().starts_with("t.md.j2:"), "{error}");
+    }
+
+    #[test]
+    fn values_are_escaped_once_even_through_macros() {
+        let template = LetterTemplate::compile(
+            "t.md.j2",
+            "{% macro name(p) %}{{ p.name }}{% endmacro %}{{ patient.name }} / {{ name(patient) }}",
+        )
+        .unwrap();
+        let source = template.env.get_template(TEMPLATE_NAME).unwrap();
+        let text = source
+            .render(minijinja::context! { patient => minijinja::context! { name => "O*Brien_Jr" } })
+            .unwrap();
+        assert_eq!(text, "O\\*Brien\\_Jr / O\\*Brien\\_Jr");
+    }
+
+    #[test]
+    fn printing_none_is_an_error() {
+        let template = LetterTemplate::compile("t.md.j2", "{{ claim.payer_claim_number }}").unwrap();
+        let source = template.env.get_template(TEMPLATE_NAME).unwrap();
+        let error = source
+            .render(minijinja::context! { claim => minijinja::context! { payer_claim_number => () } })
+            .unwrap_err();
+        assert!(error.to_string().contains("missing value"), "{error}");
     }
 
     #[test]

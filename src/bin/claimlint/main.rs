@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own module and returns an [`ExitStatus`];
 //! the process exit code is decided once, here.
 
+mod appeal;
 mod check;
 mod inputs;
 mod report;
@@ -37,6 +38,9 @@ pub enum ColorChoice {
 enum Command {
     /// Check encounter records against rule packs before claims are submitted.
     Check(check::CheckArgs),
+    /// Write appeal letters for denied claims from the evidence in their
+    /// records, or say what evidence is missing.
+    Appeal(appeal::AppealArgs),
 }
 
 /// How a command ended, mapped to the documented exit codes.
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
     let renderer = render::Renderer::new(cli.color);
     let status = match cli.command {
         Command::Check(args) => check::run(args, &renderer),
+        Command::Appeal(args) => appeal::run(args, &renderer),
     };
     status.into()
 }

@@ -1,0 +1,618 @@
+//! `claimlint appeal`: letters for denied claims, or why none was written.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use claimlint::appeal::assess::{assess, AppealSettings, Assessment, Case, CaseOutcome, MissingItem, Refusal, RefusalReason};
+use claimlint::appeal::eligibility::ClaimDenial;
+use claimlint::appeal::manifest::{Manifest, ManifestEntry};
+use claimlint::appeal::output::{self, Format};
+use claimlint::appeal::profile::{PayerDirectory, PracticeProfile};
+use claimlint::appeal::template::{LetterTemplate, TemplateError};
+use claimlint::diagnostic::{Level, SourceDiagnostic};
+use claimlint::record::Record;
+use claimlint::rules::Pack;
+use jiff::civil::Date;
+
+use crate::render::Renderer;
+use crate::report::{self, plural, SourceCache};
+use crate::{inputs, rules_arg, ExitStatus};
+
+#[derive(Debug, Args)]
+pub struct AppealArgs {
+    /// Files or folders of encounter records; `-` reads standard input.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+
+    /// Practice profile (YAML): the letterhead, NPI and signer. Required.
+    #[arg(long, value_name = "FILE")]
+    practice: Option<PathBuf>,
+
+    /// Payer profiles (YAML): appeals address and appeal window of each
+    /// payer, by payer id. Required.
+    #[arg(long, value_name = "FILE")]
+    payers: Option<PathBuf>,
+
+    /// Rule pack file or folder; repeat for several. Defaults to the packs
+    /// shipped with claimlint.
+    #[arg(long = "rules", value_name = "PATH")]
+    rules: Vec<PathBuf>,
+
+    /// Letter template (Markdown with minijinja) to use instead of each
+    /// pack's own.
+    #[arg(long, value_name = "FILE")]
+    template: Option<PathBuf>,
+
+    /// Letter formats to write; repeat the option or separate with commas.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [FormatArg::Md])]
+    format: Vec<FormatArg>,
+
+    /// Folder for the letters and manifest.json; created owner-only if
+    /// missing.
+    #[arg(long, value_name = "DIR", default_value = "appeals")]
+    out: PathBuf,
+
+    /// Replace letters that already exist.
+    #[arg(long)]
+    force: bool,
+
+    /// Show what would be written, and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Write letters even when the appeal deadline has passed.
+    #[arg(long)]
+    allow_late: bool,
+
+    /// The letters' date, from which deadlines are counted (YYYY-MM-DD).
+    /// Defaults to today's date on this machine.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    today: Option<Date>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+enum FormatArg {
+    Md,
+    Txt,
+    Pdf,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Md => Format::Md,
+            FormatArg::Txt => Format::Txt,
+            FormatArg::Pdf => Format::Pdf,
+        }
+    }
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    claimlint::appeal::deadline::parse_notice_date(text).ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Default)]
+struct Totals {
+    records: usize,
+    not_denied: usize,
+    unanswered: usize,
+    appealed: usize,
+    refused: usize,
+    errors: usize,
+}
+
+/// A denied claim kept until output, so it can be located and sorted.
+struct Considered<'r> {
+    record: Record,
+    case: Case<'r>,
+}
+
+pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
+    let print_all = |diagnostics: &[SourceDiagnostic]| {
+        for diagnostic in diagnostics {
+            print!("{}", renderer.render(diagnostic));
+        }
+    };
+
+    let (practice, payers) = match read_profiles(&args) {
+        Ok(profiles) => profiles,
+        Err(diagnostics) => {
+            print_all(&diagnostics);
+            println!("claimlint: no appeal was assessed; fix the options or profiles above");
+            return ExitStatus::Error;
+        }
+    };
+    let rules = match rules_arg::load(&args.rules) {
+        Ok(rules) => rules,
+        Err(diagnostics) => {
+            print_all(&diagnostics);
+            println!("claimlint: the rule set has {} error(s); no appeal was assessed", diagnostics.len());
+            return ExitStatus::Error;
+        }
+    };
+    let override_template = match &args.template {
+        Some(path) => match read_template(path) {
+            Ok(template) => Some(template),
+            Err(diagnostic) => {
+                print_all(&[*diagnostic]);
+                println!("claimlint: the letter template could not be used; no appeal was assessed");
+                return ExitStatus::Error;
+            }
+        },
+        None => None,
+    };
+    let today = args.today.unwrap_or_else(|| jiff::ZonedDateTime::now().date());
+    let settings = AppealSettings {
+        practice: &practice,
+        payers: &payers,
+        today,
+        allow_late: args.allow_late,
+    };
+
+    let mut totals = Totals::default();
+    let mut considered = Vec::new();
+    let mut unanswered = Vec::new();
+    let mut loaded = inputs::load(&args.paths, |record| {
+        totals.records += 1;
+        match assess(&rules, &record, &settings) {
+            Assessment::NotDenied => totals.not_denied += 1,
+            Assessment::Unanswered { denial } => {
+                totals.unanswered += 1;
+                unanswered.push((record.id.clone(), record.origin.file.to_string(), denial));
+            }
+            Assessment::Considered(case) => considered.push(Considered { record, case: *case }),
+        }
+    });
+    considered.sort_by(|a, b| {
+        let key = |c: &Considered<'_>| (c.record.origin.file.clone(), c.record.origin.line, c.record.origin.pointer.clone());
+        key(a).cmp(&key(b))
+    });
+
+    report::sort_input_errors(&mut loaded.errors);
+    for error in &loaded.errors {
+        print!("{}", renderer.render(&report::input_diagnostic(error, &mut loaded.sources)));
+    }
+    for (record_id, file, denial) in &unanswered {
+        println!("{}", unanswered_line(record_id, file, denial));
+    }
+
+    let formats: BTreeSet<Format> = args.format.iter().map(|f| Format::from(*f)).collect();
+    let mut writer = Writer {
+        out: &args.out,
+        formats: &formats,
+        force: args.force,
+        dry_run: args.dry_run,
+        used_stems: HashMap::new(),
+        out_ready: false,
+    };
+    let mut templates = Templates {
+        overridden: override_template,
+        by_pack: HashMap::new(),
+    };
+    let mut manifest = Manifest::new(today.to_string());
+    for entry in &considered {
+        let (manifest_entry, diagnostics, lines) =
+            process(entry, &mut templates, &mut writer, &mut totals, &mut loaded.sources);
+        print_all(&diagnostics);
+        for line in lines {
+            println!("{line}");
+        }
+        manifest.claims.push(manifest_entry);
+    }
+
+    if !considered.is_empty() {
+        let path = args.out.join("manifest.json");
+        if args.dry_run {
+            println!("would write {}", path.display());
+        } else if let Err(error) = writer.ensure_out().and_then(|()| output::write_atomic(&path, manifest.to_json().as_bytes(), true)) {
+            print_all(&[SourceDiagnostic::error(error.to_string()).with_code("claimlint::appeal::write")]);
+            totals.errors += 1;
+        }
+    }
+    print_summary(&totals, loaded.errors.len(), args.dry_run);
+
+    if !loaded.errors.is_empty() || totals.errors > 0 {
+        ExitStatus::Error
+    } else if totals.refused > 0 {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    }
+}
+
+fn read_profiles(args: &AppealArgs) -> Result<(PracticeProfile, PayerDirectory), Vec<SourceDiagnostic>> {
+    let mut diagnostics = Vec::new();
+    if args.practice.is_none() {
+        diagnostics.push(
+            SourceDiagnostic::error("missing option --practice FILE")
+                .with_code("claimlint::appeal::usage")
+                .with_help("name the practice profile (YAML) that gives the letterhead, NPI and signer, e.g. --practice examples/profiles/practice.yaml"),
+        );
+    }
+    if args.payers.is_none() {
+        diagnostics.push(
+            SourceDiagnostic::error("missing option --payers FILE")
+                .with_code("claimlint::appeal::usage")
+                .with_help("name the payer profiles (YAML) that give each payer's appeals address, e.g. --payers examples/profiles/payers.yaml"),
+        );
+    }
+    let (Some(practice_path), Some(payers_path)) = (&args.practice, &args.payers) else {
+        return Err(diagnostics);
+    };
+
+    let practice = read_file(practice_path, "practice profile")
+        .and_then(|text| PracticeProfile::parse(practice_path, &text).map_err(|e| e.diagnostics()));
+    let payers = read_file(payers_path, "payer profiles")
+        .and_then(|text| PayerDirectory::parse(payers_path, &text).map_err(|e| e.diagnostics()));
+    match (practice, payers) {
+        (Ok(practice), Ok(payers)) => Ok((practice, payers)),
+        (practice, payers) => {
+            diagnostics.extend(practice.err().unwrap_or_default());
+            diagnostics.extend(payers.err().unwrap_or_default());
+            Err(diagnostics)
+        }
+    }
+}
+
+fn read_file(path: &Path, what: &str) -> Result<String, Vec<SourceDiagnostic>> {
+    std::fs::read_to_string(path).map_err(|error| {
+        vec![SourceDiagnostic::error(format!("cannot read {what} {}: {error}", path.display()))
+            .with_code("claimlint::appeal::io")]
+    })
+}
+
+fn read_template(path: &Path) -> Result<LetterTemplate, Box<SourceDiagnostic>> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        Box::new(
+            SourceDiagnostic::error(format!("cannot read letter template {}: {error}", path.display()))
+                .with_code("claimlint::appeal::io"),
+        )
+    })?;
+    LetterTemplate::compile(&path.display().to_string(), &text).map_err(|e| Box::new(template_diagnostic(&e)))
+}
+
+fn template_diagnostic(error: &TemplateError) -> SourceDiagnostic {
+    let mut diagnostic = SourceDiagnostic::error(format!("{}: {}", error.name, error.message))
+        .with_code("claimlint::appeal::template");
+    diagnostic.help = error.help.clone();
+    match &error.span {
+        Some(span) => diagnostic.with_source(&error.name, error.source_text.clone(), span.clone(), "here"),
+        None => diagnostic,
+    }
+}
+
+/// Letter templates: the `--template` file, or each pack's own, compiled
+/// once per pack.
+struct Templates {
+    overridden: Option<LetterTemplate>,
+    by_pack: HashMap<String, Result<Arc<LetterTemplate>, SourceDiagnostic>>,
+}
+
+impl Templates {
+    fn for_pack(&mut self, pack: &Pack) -> Result<&LetterTemplate, SourceDiagnostic> {
+        if let Some(template) = &self.overridden {
+            return Ok(template);
+        }
+        let entry = self.by_pack.entry(pack.id.clone()).or_insert_with(|| load_pack_template(pack).map(Arc::new));
+        match entry {
+            Ok(template) => Ok(template),
+            Err(diagnostic) => Err(diagnostic.clone()),
+        }
+    }
+}
+
+fn load_pack_template(pack: &Pack) -> Result<LetterTemplate, SourceDiagnostic> {
+    let Some(spec) = &pack.appeal else {
+        return Err(SourceDiagnostic::error(format!("pack {} has no appeal letter template", pack.id))
+            .with_code("claimlint::appeal::template")
+            .with_help(format!(
+                "add `appeal: {{ template: FILE }}` to the pack header in {}, or pass --template FILE",
+                pack.source.display()
+            )));
+    };
+    let name = spec.template.display().to_string();
+    let text = match spec.embedded {
+        Some(text) => text.to_string(),
+        None => std::fs::read_to_string(&spec.template).map_err(|error| {
+            SourceDiagnostic::error(format!("cannot read letter template {name} of pack {}: {error}", pack.id))
+                .with_code("claimlint::appeal::io")
+        })?,
+    };
+    LetterTemplate::compile(&name, &text).map_err(|e| template_diagnostic(&e))
+}
+
+/// Where and how letters are written.
+struct Writer<'a> {
+    out: &'a Path,
+    formats: &'a BTreeSet<Format>,
+    force: bool,
+    dry_run: bool,
+    /// File stems used in this run, so that two claims with the same id do
+    /// not write to one file.
+    used_stems: HashMap<String, usize>,
+    out_ready: bool,
+}
+
+impl Writer<'_> {
+    fn ensure_out(&mut self) -> Result<(), output::WriteError> {
+        if !self.out_ready {
+            output::create_dir(self.out)?;
+            self.out_ready = true;
+        }
+        Ok(())
+    }
+
+    fn stem(&mut self, claim_id: &str) -> String {
+        let stem = output::safe_file_stem(claim_id);
+        let count = self.used_stems.entry(stem.clone()).or_insert(0);
+        *count += 1;
+        if *count == 1 {
+            stem
+        } else {
+            format!("{stem}-{count}")
+        }
+    }
+
+    /// Writes one claim's letter in every format; returns the file names
+    /// and what was done, or the error. Nothing is written when any of the
+    /// files exists and `force` is off.
+    fn write(&mut self, claim_id: &str, markdown: &str) -> Result<(Vec<String>, Vec<String>), String> {
+        let stem = self.stem(claim_id);
+        let title = format!("Appeal of claim {claim_id}");
+        let mut files = Vec::new();
+        for format in self.formats {
+            let bytes = output::convert(markdown, *format, &title).map_err(|e| e.to_string())?;
+            files.push((format!("{stem}.{}", format.extension()), bytes));
+        }
+        let names: Vec<String> = files.iter().map(|(name, _)| name.clone()).collect();
+
+        if self.dry_run {
+            let lines = files
+                .iter()
+                .map(|(name, bytes)| format!("would write {} ({})", self.out.join(name).display(), plural(bytes.len(), "byte")))
+                .collect();
+            return Ok((names, lines));
+        }
+        if !self.force {
+            if let Some((name, _)) = files.iter().find(|(name, _)| std::fs::symlink_metadata(self.out.join(name)).is_ok()) {
+                return Err(format!("{} already exists; use --force to replace it", self.out.join(name).display()));
+            }
+        }
+        self.ensure_out().map_err(|e| e.to_string())?;
+        let mut lines = Vec::new();
+        for (name, bytes) in &files {
+            let path = self.out.join(name);
+            output::write_atomic(&path, bytes, self.force).map_err(|e| e.to_string())?;
+            lines.push(format!("wrote {}", path.display()));
+        }
+        Ok((names, lines))
+    }
+}
+
+/// Writes or refuses one claim; returns its manifest entry, the
+/// diagnostics and the plain lines to print.
+fn process(
+    entry: &Considered<'_>,
+    templates: &mut Templates,
+    writer: &mut Writer<'_>,
+    totals: &mut Totals,
+    sources: &mut SourceCache,
+) -> (ManifestEntry, Vec<SourceDiagnostic>, Vec<String>) {
+    let Considered { record, case } = entry;
+    let source = record.origin.file.to_string();
+    let claim = format!("claim {} (record {})", case.denial.claim_id, record.id);
+    let mut diagnostics = Vec::new();
+    let mut lines = Vec::new();
+    let entry_for = |letters, error| ManifestEntry::new(case, &record.id, &source, letters, error);
+
+    match &case.outcome {
+        CaseOutcome::Appeal(appeal) => {
+            let written = case
+                .pack
+                .ok_or_else(|| SourceDiagnostic::error("no pack answers this denial"))
+                .and_then(|pack| templates.for_pack(pack))
+                .and_then(|template| {
+                    template
+                        .render(&appeal.context)
+                        .map_err(|e| template_diagnostic(&e))
+                })
+                .and_then(|markdown| {
+                    writer
+                        .write(&case.denial.claim_id, &markdown)
+                        .map_err(|message| SourceDiagnostic::error(format!("{claim}: {message}")).with_code("claimlint::appeal::write"))
+                });
+            match written {
+                Ok((names, written_lines)) => {
+                    totals.appealed += 1;
+                    let deadline = &appeal.deadline;
+                    lines.extend(written_lines);
+                    lines.push(format!(
+                        "{claim}: letter ready; appeal by {} ({}; {})",
+                        deadline.due,
+                        days_left(deadline.days_left),
+                        deadline.rule.describe()
+                    ));
+                    for warning in &appeal.warnings {
+                        diagnostics.push(
+                            SourceDiagnostic::error(format!("{claim}: {warning}"))
+                                .with_level(Level::Warning)
+                                .with_code("claimlint::appeal::deadline"),
+                        );
+                    }
+                    (entry_for(names, None), diagnostics, lines)
+                }
+                Err(diagnostic) => {
+                    totals.errors += 1;
+                    let message = diagnostic.message.clone();
+                    diagnostics.push(diagnostic);
+                    (entry_for(Vec::new(), Some(message)), diagnostics, lines)
+                }
+            }
+        }
+        CaseOutcome::Refuse(refusal) => {
+            totals.refused += 1;
+            diagnostics.extend(refusal_diagnostics(&claim, record, &case.denial, refusal, sources));
+            lines.push(format!(
+                "{claim}: not appealed ({}); recommended action: {}",
+                refusal_summary(refusal),
+                refusal.action.describe()
+            ));
+            (entry_for(Vec::new(), None), diagnostics, lines)
+        }
+        CaseOutcome::Error(error) => {
+            totals.errors += 1;
+            diagnostics.push(
+                SourceDiagnostic::error(format!("{claim}: {error}"))
+                    .with_code("claimlint::appeal::profile")
+                    .with_help(error.help()),
+            );
+            (entry_for(Vec::new(), None), diagnostics, lines)
+        }
+    }
+}
+
+fn days_left(days: i64) -> String {
+    match days {
+        0 => "due today".to_string(),
+        d if d < 0 => format!("{} late", plural(d.unsigned_abs() as usize, "day")),
+        d => format!("{} left", plural(d as usize, "day")),
+    }
+}
+
+fn refusal_summary(refusal: &Refusal) -> String {
+    match &refusal.reason {
+        RefusalReason::Unprocessable { .. } => "returned as unprocessable".to_string(),
+        RefusalReason::NotApplicable { .. } => "the answering pack does not apply".to_string(),
+        RefusalReason::MissingEvidence => {
+            let rules = refusal.failed_rules();
+            let letter_data = refusal.missing.iter().filter(|m| m.rule.is_none()).count();
+            let mut parts = Vec::new();
+            if !rules.is_empty() {
+                parts.push(format!("no evidence for {}", rules.join(", ")));
+            }
+            if letter_data > 0 {
+                parts.push(format!("{} the letter needs", plural(letter_data, "record field")));
+            }
+            parts.join("; ")
+        }
+        RefusalReason::Late => "the appeal deadline has passed".to_string(),
+    }
+}
+
+/// One diagnostic per missing piece, or one for the reason when nothing is
+/// missing.
+fn refusal_diagnostics(
+    claim: &str,
+    record: &Record,
+    denial: &ClaimDenial,
+    refusal: &Refusal,
+    sources: &mut SourceCache,
+) -> Vec<SourceDiagnostic> {
+    let action = format!("recommended action: {}", refusal.action.describe());
+    match &refusal.reason {
+        RefusalReason::MissingEvidence => refusal
+            .missing
+            .iter()
+            .map(|item| missing_diagnostic(claim, record, item, &action, sources))
+            .collect(),
+        RefusalReason::Unprocessable { detail } => {
+            let codes = denial.codes_text().unwrap_or_default();
+            let diagnostic = SourceDiagnostic::error(format!("{claim}: not appealed: the claim was returned as unprocessable ({codes})"))
+                .with_code("claimlint::appeal::unprocessable")
+                .with_help(format!("{}\n{detail}", capitalize(refusal.action.describe())));
+            vec![report::with_record_source(diagnostic, record, "/claim/denial", "unprocessable".to_string(), sources)]
+        }
+        RefusalReason::NotApplicable { detail } => {
+            let diagnostic = SourceDiagnostic::error(format!("{claim}: not appealed: {detail}"))
+                .with_code("claimlint::appeal::not-applicable")
+                .with_help(capitalize(refusal.action.describe()));
+            vec![report::with_record_source(diagnostic, record, "/claim/denial", "denial answered by the pack".to_string(), sources)]
+        }
+        RefusalReason::Late => {
+            let (due, late) = refusal
+                .deadline
+                .map(|d| (d.due.to_string(), days_left(d.days_left)))
+                .unwrap_or_default();
+            let mut diagnostic = SourceDiagnostic::error(format!("{claim}: not appealed: the appeal deadline passed on {due} ({late})"))
+                .with_code("claimlint::appeal::late")
+                .with_help(format!(
+                    "{}; to write the letter anyway, run again with --allow-late",
+                    capitalize(refusal.action.describe())
+                ));
+            if let Some(deadline) = refusal.deadline {
+                diagnostic.notes.push(format!("deadline: {}", deadline.rule.describe()));
+            }
+            vec![report::with_record_source(diagnostic, record, "/claim/denial/notice_date", "notice date".to_string(), sources)]
+        }
+    }
+}
+
+fn missing_diagnostic(claim: &str, record: &Record, item: &MissingItem, action: &str, sources: &mut SourceCache) -> SourceDiagnostic {
+    let label = match &item.found {
+        Some(found) => format!("expected {}; {found}", item.expected),
+        None => format!("expected {}", item.expected),
+    };
+    let mut diagnostic = match &item.rule {
+        Some(rule) => {
+            let mut diagnostic = SourceDiagnostic::error(format!("{claim}: not appealed: no evidence of {}", item.expected))
+                .with_code(format!("{} {}", rule.code, rule.name));
+            if !rule.help.is_empty() {
+                diagnostic.help = Some(rule.help.clone());
+            }
+            if item.any_of {
+                diagnostic.notes.push(format!("{} accepts any one of its alternatives; none was found", rule.code));
+            }
+            diagnostic.notes.push(format!("rule: {} {} ({} layer); source: {}", rule.code, rule.name, rule.layer, rule.citation));
+            diagnostic
+        }
+        None => SourceDiagnostic::error(format!("{claim}: not appealed: the letter needs {}", item.expected))
+            .with_code("claimlint::appeal::letter-data")
+            .with_help("add it to the record"),
+    };
+    diagnostic.notes.push(action.to_string());
+    report::with_record_source(diagnostic, record, &item.pointer, label, sources)
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn unanswered_line(record_id: &str, file: &str, denial: &ClaimDenial) -> String {
+    format!(
+        "claim {} (record {record_id}, {file}): denial {} is not answered by any rule pack; not considered",
+        denial.claim_id,
+        denial.name()
+    )
+}
+
+fn print_summary(totals: &Totals, input_errors: usize, dry_run: bool) {
+    let considered = totals.appealed + totals.refused + totals.errors;
+    let mut line = format!(
+        "claimlint: {} considered: {} {}, {} not appealed, {}",
+        plural(considered, "denied claim"),
+        totals.appealed,
+        if dry_run { "would be appealed" } else { "appealed" },
+        totals.refused,
+        plural(totals.errors, "error"),
+    );
+    line.push_str(&format!(
+        "; {} read ({} not denied, {} with a denial no pack answers)",
+        plural(totals.records, "record"),
+        totals.not_denied,
+        totals.unanswered
+    ));
+    if input_errors > 0 {
+        line.push_str(&format!("; {}", plural(input_errors, "input error")));
+    }
+    if dry_run {
+        line.push_str("; dry run: nothing was written");
+    }
+    println!("{line}");
+}
