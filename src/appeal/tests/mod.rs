@@ -1,6 +1,7 @@
 //! Tests of the appeal pipeline on the example records and profiles.
 
 mod letter;
+mod manifest;
 
 use std::path::Path;
 use std::sync::Arc;
