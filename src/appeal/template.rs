@@ -65,7 +65,7 @@ pub struct TemplateError {
 impl LetterTemplate {
     /// Compiles a template, rejecting syntax errors and top-level names
     /// outside [`LETTER_VARIABLES`].
-    pub fn compile(name: &str, source: &str) -> Result<LetterTemplate, TemplateError> {
+    pub fn compile(name: &str, source: &str) -> Result<LetterTemplate, Box<TemplateError>> {
         let source: Arc<str> = Arc::from(source);
         let mut env = environment();
         env.add_template_owned(TEMPLATE_NAME, source.to_string())
@@ -84,14 +84,14 @@ impl LetterTemplate {
                 None => format!("available: {}", LETTER_VARIABLES.join(", ")),
             };
             let span = find_word(&source, first);
-            return Err(TemplateError {
+            return Err(Box::new(TemplateError {
                 name: name.to_string(),
                 line: span.as_ref().map(|s| line_of(&source, s.start)),
                 span,
                 source_text: source.clone(),
                 message: format!("template uses undefined variable `{first}`"),
                 help: Some(help),
-            });
+            }));
         }
         Ok(LetterTemplate {
             name: name.to_string(),
@@ -106,7 +106,7 @@ impl LetterTemplate {
     }
 
     /// Renders the letter as Markdown.
-    pub fn render(&self, context: &LetterContext) -> Result<String, TemplateError> {
+    pub fn render(&self, context: &LetterContext) -> Result<String, Box<TemplateError>> {
         let template = self
             .env
             .get_template(TEMPLATE_NAME)
@@ -194,21 +194,21 @@ pub fn escape_markdown(text: &str) -> String {
     out
 }
 
-fn error_from(name: &str, source: &Arc<str>, error: &Error) -> TemplateError {
+fn error_from(name: &str, source: &Arc<str>, error: &Error) -> Box<TemplateError> {
     let span = error.range().filter(|r| r.end <= source.len());
     let line = error.line().or_else(|| span.as_ref().map(|s| line_of(source, s.start)));
     let message = match error.detail() {
         Some(detail) => format!("{}: {detail}", kind_text(error.kind())),
         None => kind_text(error.kind()).to_string(),
     };
-    TemplateError {
+    Box::new(TemplateError {
         name: name.to_string(),
         source_text: source.clone(),
         line,
         span: span.or_else(|| line.and_then(|l| line_span(source, l))),
         message,
         help: None,
-    }
+    })
 }
 
 fn kind_text(kind: ErrorKind) -> &'static str {

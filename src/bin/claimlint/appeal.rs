@@ -288,11 +288,11 @@ fn template_diagnostic(error: &TemplateError) -> SourceDiagnostic {
 /// once per pack.
 struct Templates {
     overridden: Option<LetterTemplate>,
-    by_pack: HashMap<String, Result<Arc<LetterTemplate>, SourceDiagnostic>>,
+    by_pack: HashMap<String, Result<Arc<LetterTemplate>, Box<SourceDiagnostic>>>,
 }
 
 impl Templates {
-    fn for_pack(&mut self, pack: &Pack) -> Result<&LetterTemplate, SourceDiagnostic> {
+    fn for_pack(&mut self, pack: &Pack) -> Result<&LetterTemplate, Box<SourceDiagnostic>> {
         if let Some(template) = &self.overridden {
             return Ok(template);
         }
@@ -304,24 +304,26 @@ impl Templates {
     }
 }
 
-fn load_pack_template(pack: &Pack) -> Result<LetterTemplate, SourceDiagnostic> {
+fn load_pack_template(pack: &Pack) -> Result<LetterTemplate, Box<SourceDiagnostic>> {
     let Some(spec) = &pack.appeal else {
-        return Err(SourceDiagnostic::error(format!("pack {} has no appeal letter template", pack.id))
+        return Err(Box::new(SourceDiagnostic::error(format!("pack {} has no appeal letter template", pack.id))
             .with_code("claimlint::appeal::template")
             .with_help(format!(
                 "add `appeal: {{ template: FILE }}` to the pack header in {}, or pass --template FILE",
                 pack.source.display()
-            )));
+            ))));
     };
     let name = spec.template.display().to_string();
     let text = match spec.embedded {
         Some(text) => text.to_string(),
         None => std::fs::read_to_string(&spec.template).map_err(|error| {
-            SourceDiagnostic::error(format!("cannot read letter template {name} of pack {}: {error}", pack.id))
-                .with_code("claimlint::appeal::io")
+            Box::new(
+                SourceDiagnostic::error(format!("cannot read letter template {name} of pack {}: {error}", pack.id))
+                    .with_code("claimlint::appeal::io"),
+            )
         })?,
     };
-    LetterTemplate::compile(&name, &text).map_err(|e| template_diagnostic(&e))
+    LetterTemplate::compile(&name, &text).map_err(|e| Box::new(template_diagnostic(&e)))
 }
 
 /// Where and how letters are written.
@@ -412,17 +414,17 @@ fn process(
         CaseOutcome::Appeal(appeal) => {
             let written = case
                 .pack
-                .ok_or_else(|| SourceDiagnostic::error("no pack answers this denial"))
+                .ok_or_else(|| Box::new(SourceDiagnostic::error("no pack answers this denial")))
                 .and_then(|pack| templates.for_pack(pack))
                 .and_then(|template| {
                     template
                         .render(&appeal.context)
-                        .map_err(|e| template_diagnostic(&e))
+                        .map_err(|e| Box::new(template_diagnostic(&e)))
                 })
                 .and_then(|markdown| {
-                    writer
-                        .write(&case.denial.claim_id, &markdown)
-                        .map_err(|message| SourceDiagnostic::error(format!("{claim}: {message}")).with_code("claimlint::appeal::write"))
+                    writer.write(&case.denial.claim_id, &markdown).map_err(|message| {
+                        Box::new(SourceDiagnostic::error(format!("{claim}: {message}")).with_code("claimlint::appeal::write"))
+                    })
                 });
             match written {
                 Ok((names, written_lines)) => {
@@ -447,7 +449,7 @@ fn process(
                 Err(diagnostic) => {
                     totals.errors += 1;
                     let message = diagnostic.message.clone();
-                    diagnostics.push(diagnostic);
+                    diagnostics.push(*diagnostic);
                     (entry_for(Vec::new(), Some(message)), diagnostics, lines)
                 }
             }
