@@ -351,6 +351,6 @@ fn claims_without_an_answering_pack_are_not_considered() {
     });
     let result = run(appeal(dir.path(), Path::new("appeals")).arg(&record));
     assert_eq!(result.code, 0, "{}", result.stdout);
-    assert!(result.stdout.contains("denial CO-45 is not answered by any rule pack; not considered"), "{}", result.stdout);
+    assert!(result.stdout.contains("denial CO-45 is not covered by any rule pack; not considered"), "{}", result.stdout);
     assert!(!dir.path().join("appeals").exists(), "nothing to write, so no folder");
 }

@@ -1,6 +1,6 @@
 //! Decides, claim by claim, whether an appeal letter may be written.
 //!
-//! A letter is written only when the claim's denial is answered by a pack,
+//! A letter is written only when the claim's denial is covered by a pack,
 //! the pack applies to the record, every rule of the pack passes, the record
 //! holds what the letter must name (patient, payer, notice date) and the
 //! appeal is on time. Otherwise the claim is refused with each missing piece
@@ -20,7 +20,7 @@ use crate::record::Record;
 use crate::rules::condition::Condition;
 use crate::rules::{DenialCode, Pack, RuleSet};
 
-/// What every assessment needs besides the record.
+/// Profiles and options shared by every assessment.
 #[derive(Debug, Clone, Copy)]
 pub struct AppealSettings<'a> {
     pub practice: &'a PracticeProfile,
@@ -36,8 +36,8 @@ pub struct AppealSettings<'a> {
 pub enum Assessment<'r> {
     /// The record's claim is not denied.
     NotDenied,
-    /// The claim is denied with a code no pack answers.
-    Unanswered { denial: ClaimDenial },
+    /// The claim is denied with a code that no pack covers.
+    Uncovered { denial: ClaimDenial },
     /// The claim is denied and was considered for appeal.
     Considered(Box<Case<'r>>),
 }
@@ -46,13 +46,13 @@ pub enum Assessment<'r> {
 #[derive(Debug, Clone)]
 pub struct Case<'r> {
     pub denial: ClaimDenial,
-    /// The pack that answers the denial; `None` for an unprocessable claim.
+    /// The pack that covers the denial; `None` for an unprocessable claim.
     pub pack: Option<&'r Pack>,
     pub matched_by: Option<MatchedBy>,
     pub outcome: CaseOutcome,
 }
 
-/// What to do with one considered claim.
+/// The decision for one considered claim.
 #[derive(Debug, Clone)]
 pub enum CaseOutcome {
     /// Write the letter.
@@ -74,7 +74,7 @@ pub struct Appeal {
     pub warnings: Vec<String>,
 }
 
-/// Why no letter was written, and what to do instead.
+/// A decision to write no letter, with the reason and the recommended action.
 #[derive(Debug, Clone, Serialize)]
 pub struct Refusal {
     pub reason: RefusalReason,
@@ -86,13 +86,13 @@ pub struct Refusal {
     pub deadline: Option<Deadline>,
 }
 
-/// Why a claim was refused.
+/// The reason a claim was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum RefusalReason {
     /// The claim was returned as unprocessable.
     Unprocessable { detail: String },
-    /// The pack that answers the denial does not apply to the record.
+    /// The pack that covers the denial does not apply to the record.
     NotApplicable { detail: String },
     /// Evidence or letter data is missing from the record.
     MissingEvidence,
@@ -110,9 +110,9 @@ pub struct MissingItem {
     /// JSON pointer of the node that fell short, or of its nearest existing
     /// ancestor.
     pub pointer: String,
-    /// What was looked for.
+    /// The evidence or field that was looked for.
     pub expected: String,
-    /// What was found instead; never a patient-identifying value.
+    /// The value found instead, described without patient-identifying data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub found: Option<String>,
     /// True when the rule accepts any one of its alternatives, and this is
@@ -162,7 +162,7 @@ impl Refusal {
 }
 
 impl Action {
-    /// The action in words, as the user reads it.
+    /// Describes the action in words, as the user reads it.
     pub fn describe(self) -> &'static str {
         match self {
             Action::CorrectAndResubmit => {
@@ -194,7 +194,7 @@ pub enum CaseError {
 }
 
 impl CaseError {
-    /// What to do about it.
+    /// Returns the next step for the user.
     pub fn help(&self) -> &'static str {
         match self {
             CaseError::UnknownPayer { .. } => "add the payer, keyed by its id, to the payer profiles file",
@@ -210,7 +210,7 @@ impl CaseError {
 pub fn assess<'r>(rules: &'r RuleSet, record: &Record, settings: &AppealSettings<'_>) -> Assessment<'r> {
     match eligibility(rules, record) {
         Eligibility::NotDenied => Assessment::NotDenied,
-        Eligibility::Unanswered { denial } => Assessment::Unanswered { denial },
+        Eligibility::Uncovered { denial } => Assessment::Uncovered { denial },
         Eligibility::Unprocessable { denial, reason } => Assessment::Considered(Box::new(Case {
             denial,
             pack: None,
@@ -266,6 +266,8 @@ fn assess_answered(
         });
     }
 
+    // NOTE: every rule of the covering pack must pass; a pack cannot yet
+    // name the subset of its rules that one of its denials depends on.
     let mut missing = missing_evidence(pack, &result);
     let letter_data = LetterData::read(record, denial);
     missing.extend(letter_data.missing.iter().cloned());
@@ -373,7 +375,7 @@ fn assess_answered(
     }))
 }
 
-/// One missing item per miss of each rule that did not pass.
+/// Lists one missing item per miss of each rule that did not pass.
 fn missing_evidence(pack: &Pack, result: &PackResult) -> Vec<MissingItem> {
     let mut missing = Vec::new();
     for rule_result in result.rules.iter().filter(|r| r.outcome != Outcome::Pass) {
@@ -417,7 +419,7 @@ fn missing_evidence(pack: &Pack, result: &PackResult) -> Vec<MissingItem> {
     missing
 }
 
-/// What the letter needs from the record besides evidence.
+/// Record fields the letter needs besides evidence.
 struct LetterData {
     patient_name: Option<String>,
     payer_id: Option<String>,
@@ -501,7 +503,7 @@ impl LetterData {
     }
 }
 
-/// The pointer of the deepest node that exists on `pointer`'s path.
+/// Returns the pointer of the deepest node that exists on `pointer`'s path.
 fn nearest_existing(value: &Value, pointer: &str) -> String {
     let mut current = value;
     let mut found = String::new();

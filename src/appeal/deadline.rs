@@ -18,7 +18,7 @@ pub const MEDICARE_REDETERMINATION_DAYS: i32 = 120;
 /// An appeal due within this many days (inclusive) is flagged as due soon.
 pub const WARN_WITHIN_DAYS: i64 = 14;
 
-/// Which rule sets the deadline.
+/// The rule that sets the deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "rule", rename_all = "kebab-case")]
 pub enum DeadlineRule {
@@ -53,7 +53,7 @@ impl DeadlineRule {
         }
     }
 
-    /// How the deadline was computed, in words.
+    /// Describes how the deadline was computed.
     pub fn describe(self) -> String {
         match self {
             DeadlineRule::MedicareRedetermination => format!(
@@ -70,7 +70,7 @@ impl DeadlineRule {
     }
 }
 
-/// How close the deadline is.
+/// Closeness of the deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeadlineStatus {
@@ -92,7 +92,7 @@ pub struct Deadline {
     pub days_left: i64,
 }
 
-/// Why a deadline could not be computed.
+/// A deadline outside the supported calendar.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the deadline falls outside the supported calendar (years -9999 to 9999)")]
 pub struct DeadlineOverflow;

@@ -1,7 +1,7 @@
-//! Which denied claims a rule pack answers.
+//! Matching of denied claims to the rule packs that cover them.
 //!
 //! A claim is denied when `claim.status` is `denied` or the claim carries a
-//! `claim.denial`. Its denial is answered by the pack that lists the payer's
+//! `claim.denial`. Its denial is covered by the pack that lists the payer's
 //! label (`CCM32`), or else by the first pack with a `matches` entry for its
 //! CARC and RARCs. A claim returned as unprocessable (CARC 16 with MA130, or
 //! N211) is never appealed, whatever its label: it must be corrected and
@@ -91,7 +91,7 @@ impl ClaimDenial {
         })
     }
 
-    /// The adjustment and remark codes as a remittance shows them, e.g.
+    /// Returns the adjustment and remark codes as a remittance shows them, e.g.
     /// `CO-16, N706`; `None` when the record has none.
     pub fn codes_text(&self) -> Option<String> {
         let mut parts = Vec::new();
@@ -104,7 +104,7 @@ impl ClaimDenial {
         (!parts.is_empty()).then(|| parts.join(", "))
     }
 
-    /// A short name for messages: the label, else the codes.
+    /// Returns a short name for messages: the label, else the codes.
     pub fn name(&self) -> String {
         self.label
             .clone()
@@ -124,7 +124,7 @@ fn split_carc(text: &str) -> (Option<String>, Option<String>) {
     (None, Some(upper))
 }
 
-/// How a pack's denial was recognised on a claim.
+/// The way a pack's denial was recognised on a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MatchedBy {
@@ -146,9 +146,9 @@ pub enum Eligibility<'r> {
         denial: ClaimDenial,
         reason: &'static str,
     },
-    /// No pack answers the claim's denial.
-    Unanswered { denial: ClaimDenial },
-    /// A pack answers the denial.
+    /// No pack covers the claim's denial.
+    Uncovered { denial: ClaimDenial },
+    /// A pack covers the denial.
     Answered {
         denial: ClaimDenial,
         pack: &'r Pack,
@@ -158,7 +158,7 @@ pub enum Eligibility<'r> {
 }
 
 /// Decides whether the record's claim is a denial that a pack of `rules`
-/// answers.
+/// covers.
 pub fn eligibility<'r>(rules: &'r RuleSet, record: &Record) -> Eligibility<'r> {
     let Some(denial) = ClaimDenial::from_record(record) else {
         return Eligibility::NotDenied;
@@ -192,7 +192,7 @@ pub fn eligibility<'r>(rules: &'r RuleSet, record: &Record) -> Eligibility<'r> {
             code,
             matched_by: MatchedBy::Codes,
         },
-        None => Eligibility::Unanswered { denial },
+        None => Eligibility::Uncovered { denial },
     }
 }
 
@@ -217,7 +217,7 @@ mod tests {
         match eligibility(&rules, &record(claim)) {
             Eligibility::NotDenied => "not-denied".into(),
             Eligibility::Unprocessable { .. } => "unprocessable".into(),
-            Eligibility::Unanswered { .. } => "unanswered".into(),
+            Eligibility::Uncovered { .. } => "uncovered".into(),
             Eligibility::Answered { pack, matched_by, .. } => format!("{} by {matched_by:?}", pack.id),
         }
     }
@@ -225,15 +225,15 @@ mod tests {
     #[test]
     fn denied_by_status_or_denial() {
         assert_eq!(decide(json!({"id": "C", "status": "paid"})), "not-denied");
-        assert_eq!(decide(json!({"id": "C", "status": "denied"})), "unanswered");
+        assert_eq!(decide(json!({"id": "C", "status": "denied"})), "uncovered");
         assert_eq!(decide(json!({"id": "C", "status": "partially-paid", "denial": {"label": "CCM32"}})), "ccm32 by Label");
-        assert_eq!(decide(json!({"id": "C", "status": "denied", "denial": {}})), "unanswered");
+        assert_eq!(decide(json!({"id": "C", "status": "denied", "denial": {}})), "uncovered");
     }
 
     #[test]
     fn label_matches_without_regard_to_case() {
         assert_eq!(decide(json!({"id": "C", "status": "denied", "denial": {"label": " ccm32 "}})), "ccm32 by Label");
-        assert_eq!(decide(json!({"id": "C", "status": "denied", "denial": {"label": "CCM33"}})), "unanswered");
+        assert_eq!(decide(json!({"id": "C", "status": "denied", "denial": {"label": "CCM33"}})), "uncovered");
     }
 
     #[test]
@@ -248,9 +248,9 @@ mod tests {
         assert_eq!(decide(claim("16", Some("CO"), &["N706"])), "ccm32 by Codes");
         assert_eq!(decide(claim("CO-16", None, &["n706"])), "ccm32 by Codes");
         assert_eq!(decide(claim("252", Some("CO"), &["M127", "N706"])), "ccm32 by Codes");
-        assert_eq!(decide(claim("16", Some("PR"), &["N706"])), "unanswered");
-        assert_eq!(decide(claim("16", None, &["N706"])), "unanswered");
-        assert_eq!(decide(claim("16", Some("CO"), &["M127"])), "unanswered");
+        assert_eq!(decide(claim("16", Some("PR"), &["N706"])), "uncovered");
+        assert_eq!(decide(claim("16", None, &["N706"])), "uncovered");
+        assert_eq!(decide(claim("16", Some("CO"), &["M127"])), "uncovered");
     }
 
     #[test]

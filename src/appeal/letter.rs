@@ -1,10 +1,10 @@
 //! The facts a letter may state, gathered from the record and the profiles.
 //!
-//! [`LetterContext`] is what a template renders. Its evidence comes only from
-//! rules that passed: each item is the record node at an evidence pointer,
-//! read again from the record, so the letter can cite the note's id, author
-//! and signing time or the audit event's channel and recipient exactly as
-//! recorded. Nothing here invents a value: every field that a letter needs
+//! [`LetterContext`] is what a template renders. Its evidence comes only
+//! from rules that passed. Each item is the record node at an evidence
+//! pointer, read again from the record, so the letter can cite the note's id,
+//! author and signing time or the audit event's channel and recipient exactly
+//! as recorded. Nothing here invents a value: every field that a letter needs
 //! and the record lacks is reported by [`super::assess`] as missing instead.
 
 use jiff::civil::Date;
@@ -144,7 +144,7 @@ pub struct DeadlineView {
     /// Last day to appeal, `YYYY-MM-DD`.
     pub due: String,
     pub days_left: i64,
-    /// How the deadline was computed.
+    /// Description of how the deadline was computed.
     pub basis: String,
 }
 
@@ -307,7 +307,7 @@ fn view(evidence: &Evidence, rule: &str, record: &Record, cited_before: bool) ->
     }
 }
 
-/// The enclosures: the original claim, the denial notice, then each
+/// Lists the enclosures: the original claim, the denial notice, then each
 /// evidence item by what it is.
 fn attachments(claim: &ClaimView, facts: &LetterFacts<'_>, evidence: &[EvidenceView]) -> Vec<String> {
     let mut list = Vec::new();

@@ -34,7 +34,7 @@ impl Manifest {
         }
     }
 
-    /// The manifest as pretty-printed JSON ending in a newline.
+    /// Serializes the manifest as pretty-printed JSON ending in a newline.
     pub fn to_json(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string());
         text.push('\n');
@@ -52,14 +52,14 @@ pub struct ManifestEntry {
     pub source: String,
     /// The denial as the claim carries it: label, else codes.
     pub denial: String,
-    /// `id@version` of the pack that answers the denial.
+    /// `id@version` of the pack that covers the denial.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pack: Option<String>,
     #[serde(flatten)]
     pub status: EntryStatus,
 }
 
-/// What became of a claim.
+/// The status of a claim after the run.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum EntryStatus {

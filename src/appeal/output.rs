@@ -18,7 +18,7 @@ use super::plain;
 /// Width of plain-text letters, in characters.
 pub const TEXT_WIDTH: usize = 78;
 
-/// Longest file stem derived from a claim id, in bytes.
+/// Maximum length of a file stem derived from a claim id, in bytes.
 const MAX_STEM: usize = 96;
 
 /// A letter file format.
@@ -94,7 +94,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
-/// Why a file could not be written.
+/// A failure to write a letter file.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("{} already exists; use --force to replace it", path.display())]

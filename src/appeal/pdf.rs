@@ -30,7 +30,7 @@ const LEADING: f32 = 14.5;
 /// Space between the marker of a list item and its text, in points.
 const MARKER_GAP: f32 = 6.0;
 
-/// Why a PDF could not be made.
+/// A failure to make a PDF.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PdfError {
     #[error("the PDF font (DejaVu Sans) has no glyph for character U+{codepoint:04X}; write this letter as md or txt")]

@@ -34,7 +34,7 @@ pub struct PostalAddress {
 }
 
 impl PostalAddress {
-    /// The address as it is printed: street lines, then "City, ST 12345".
+    /// Returns the address as it is printed: street lines, then "City, ST 12345".
     pub fn printed_lines(&self) -> Vec<String> {
         let mut lines = self.lines.clone();
         lines.push(format!("{}, {} {}", self.city, self.state, self.postal_code));
@@ -175,7 +175,7 @@ impl ProfileError {
         }
     }
 
-    /// One located diagnostic per problem, in file order.
+    /// Returns one located diagnostic per problem, in file order.
     pub fn diagnostics(&self) -> Vec<SourceDiagnostic> {
         let mut problems = self.problems.clone();
         problems.sort_by_key(|p| p.span.start);
@@ -294,7 +294,7 @@ fn resolve<'v>(schema: &'v Value, root: &'v Value) -> &'v Value {
     current
 }
 
-/// The schema of property `key` in an object schema: a named property, or
+/// Returns the schema of property `key` in an object schema: a named property, or
 /// the `additionalProperties` schema when that is an object.
 fn property_schema<'v>(schema: &'v Value, key: &str) -> Option<&'v Value> {
     schema
@@ -303,7 +303,7 @@ fn property_schema<'v>(schema: &'v Value, key: &str) -> Option<&'v Value> {
         .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()))
 }
 
-/// The schema at an instance path, for naming the keys allowed there.
+/// Returns the schema at an instance path, for naming the keys allowed there.
 fn schema_at<'v>(root: &'v Value, path: &[String]) -> Option<&'v Value> {
     let mut current = resolve(root, root);
     for token in path {
@@ -323,7 +323,7 @@ fn scalar_text(node: &Node) -> String {
     }
 }
 
-/// The node at an instance path.
+/// Returns the node at an instance path.
 fn node_at<'n, S: AsRef<str>>(root: &'n Node, path: &[S]) -> Option<&'n Node> {
     let mut current = root;
     for token in path {
@@ -337,7 +337,7 @@ fn node_at<'n, S: AsRef<str>>(root: &'n Node, path: &[S]) -> Option<&'n Node> {
     Some(current)
 }
 
-/// The span of a key in the mapping at `path`.
+/// Returns the span of a key in the mapping at `path`.
 fn key_span(root: &Node, path: &[String], key: &str) -> Option<Span> {
     match &node_at(root, path)?.kind {
         NodeKind::Map(entries) => entries.iter().find(|(k, _)| scalar_text(k) == key).map(|(k, _)| k.span.clone()),
@@ -353,7 +353,7 @@ fn split_pointer(pointer: &str) -> Vec<String> {
         .collect()
 }
 
-/// The dotted name of a field, e.g. `signer.name` or `payers.60054.name`.
+/// Returns the dotted name of a field, e.g. `signer.name` or `payers.60054.name`.
 fn dotted(path: &[String], key: Option<&str>) -> String {
     let mut parts: Vec<&str> = path.iter().map(String::as_str).collect();
     parts.extend(key);

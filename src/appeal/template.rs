@@ -1,6 +1,6 @@
 //! Appeal letter templates: Markdown with minijinja, strict about every name.
 //!
-//! A template sees only the variables in [`LETTER_VARIABLES`], and any
+//! A template can use only the variables in [`LETTER_VARIABLES`], and any
 //! undefined name or attribute is an error, so a letter is never rendered
 //! with a hole in it. Every value printed into the Markdown is escaped, so a
 //! `*` or `_` in a name cannot change the letter's formatting; printing a
@@ -50,7 +50,7 @@ impl std::fmt::Debug for LetterTemplate {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{name}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct TemplateError {
-    /// The template's file name.
+    /// Returns the template's file name.
     pub name: String,
     /// The template text, for showing the line.
     pub source_text: Arc<str>,
@@ -100,7 +100,7 @@ impl LetterTemplate {
         })
     }
 
-    /// The template's file name.
+    /// Returns the template's file name.
     pub fn name(&self) -> &str {
         &self.name
     }

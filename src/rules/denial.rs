@@ -1,4 +1,4 @@
-//! Denials that a pack answers: the payer's label and the remittance code
+//! Denials that a pack covers: the payer's label and the remittance code
 //! combinations that mean it.
 
 /// X12 claim adjustment group codes: contractual obligation, patient
@@ -6,7 +6,7 @@
 /// and reversal.
 pub const GROUP_CODES: &[&str] = &["CO", "PR", "OA", "PI", "CR"];
 
-/// A denial code that a pack answers, e.g. the payer label `CCM32`.
+/// A denial code that a pack covers, e.g. the payer label `CCM32`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DenialCode {
     pub label: String,

@@ -176,7 +176,7 @@ impl RuleSet {
             .find(|(_, rule)| rule.code == code)
     }
 
-    /// Returns the pack that answers a denial label, compared without regard
+    /// Returns the pack that covers a denial label, compared without regard
     /// to ASCII case.
     pub fn pack_for_label(&self, label: &str) -> Option<(&Pack, &DenialCode)> {
         let label = label.trim();

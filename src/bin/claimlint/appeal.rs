@@ -98,7 +98,7 @@ fn parse_date(text: &str) -> Result<Date, String> {
 struct Totals {
     records: usize,
     not_denied: usize,
-    unanswered: usize,
+    uncovered: usize,
     appealed: usize,
     refused: usize,
     errors: usize,
@@ -154,14 +154,14 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
 
     let mut totals = Totals::default();
     let mut considered = Vec::new();
-    let mut unanswered = Vec::new();
+    let mut uncovered = Vec::new();
     let mut loaded = inputs::load(&args.paths, |record| {
         totals.records += 1;
         match assess(&rules, &record, &settings) {
             Assessment::NotDenied => totals.not_denied += 1,
-            Assessment::Unanswered { denial } => {
-                totals.unanswered += 1;
-                unanswered.push((record.id.clone(), record.origin.file.to_string(), denial));
+            Assessment::Uncovered { denial } => {
+                totals.uncovered += 1;
+                uncovered.push((record.id.clone(), record.origin.file.to_string(), denial));
             }
             Assessment::Considered(case) => considered.push(Considered { record, case: *case }),
         }
@@ -175,8 +175,8 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
     for error in &loaded.errors {
         print!("{}", renderer.render(&report::input_diagnostic(error, &mut loaded.sources)));
     }
-    for (record_id, file, denial) in &unanswered {
-        println!("{}", unanswered_line(record_id, file, denial));
+    for (record_id, file, denial) in &uncovered {
+        println!("{}", uncovered_line(record_id, file, denial));
     }
 
     let formats: BTreeSet<Format> = args.format.iter().map(|f| Format::from(*f)).collect();
@@ -326,7 +326,7 @@ fn load_pack_template(pack: &Pack) -> Result<LetterTemplate, Box<SourceDiagnosti
     LetterTemplate::compile(&name, &text).map_err(|e| Box::new(template_diagnostic(&e)))
 }
 
-/// Where and how letters are written.
+/// The output folder, formats and overwrite policy for letters.
 struct Writer<'a> {
     out: &'a Path,
     formats: &'a BTreeSet<Format>,
@@ -414,7 +414,7 @@ fn process(
         CaseOutcome::Appeal(appeal) => {
             let written = case
                 .pack
-                .ok_or_else(|| Box::new(SourceDiagnostic::error("no pack answers this denial")))
+                .ok_or_else(|| Box::new(SourceDiagnostic::error("no pack covers this denial")))
                 .and_then(|pack| templates.for_pack(pack))
                 .and_then(|template| {
                     template
@@ -487,7 +487,7 @@ fn days_left(days: i64) -> String {
 fn refusal_summary(refusal: &Refusal) -> String {
     match &refusal.reason {
         RefusalReason::Unprocessable { .. } => "returned as unprocessable".to_string(),
-        RefusalReason::NotApplicable { .. } => "the answering pack does not apply".to_string(),
+        RefusalReason::NotApplicable { .. } => "the covering pack does not apply".to_string(),
         RefusalReason::MissingEvidence => {
             let rules = refusal.failed_rules();
             let letter_data = refusal.missing.iter().filter(|m| m.rule.is_none()).count();
@@ -504,8 +504,8 @@ fn refusal_summary(refusal: &Refusal) -> String {
     }
 }
 
-/// One diagnostic per missing piece, or one for the reason when nothing is
-/// missing.
+/// Builds one diagnostic per missing piece, or one for the reason when
+/// nothing is missing.
 fn refusal_diagnostics(
     claim: &str,
     record: &Record,
@@ -586,9 +586,9 @@ fn capitalize(text: &str) -> String {
     }
 }
 
-fn unanswered_line(record_id: &str, file: &str, denial: &ClaimDenial) -> String {
+fn uncovered_line(record_id: &str, file: &str, denial: &ClaimDenial) -> String {
     format!(
-        "claim {} (record {record_id}, {file}): denial {} is not answered by any rule pack; not considered",
+        "claim {} (record {record_id}, {file}): denial {} is not covered by any rule pack; not considered",
         denial.claim_id,
         denial.name()
     )
@@ -605,10 +605,10 @@ fn print_summary(totals: &Totals, input_errors: usize, dry_run: bool) {
         plural(totals.errors, "error"),
     );
     line.push_str(&format!(
-        "; {} read ({} not denied, {} with a denial no pack answers)",
+        "; {} read ({} not denied, {} with a denial no pack covers)",
         plural(totals.records, "record"),
         totals.not_denied,
-        totals.unanswered
+        totals.uncovered
     ));
     if input_errors > 0 {
         line.push_str(&format!("; {}", plural(input_errors, "input error")));

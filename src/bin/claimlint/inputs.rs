@@ -10,7 +10,7 @@ use claimlint::record::{Origin, Record, RecordSchema};
 use crate::discover::{self, Input};
 use crate::report::SourceCache;
 
-/// What reading the inputs found besides the records.
+/// Counts, errors and kept texts from reading the inputs.
 #[derive(Default)]
 pub struct Loaded {
     /// Files read (standard input counts as one).
