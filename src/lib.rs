@@ -4,7 +4,10 @@
 //! evaluated over encounter records ([`record::Record`]) read from
 //! claimlint's own JSON format or from FHIR R4 exports ([`input`], [`fhir`]).
 //! Evaluation ([`eval`]) returns findings and evidence as plain data; the
-//! library never prints, reads the terminal or exits.
+//! library never prints, reads the terminal or exits. For denied claims,
+//! [`appeal`] turns the evidence of passing rules into appeal letters, or
+//! lists what is missing; its output module is the one place that writes
+//! files.
 
 pub mod appeal;
 pub mod diagnostic;
