@@ -241,7 +241,7 @@ fn sum_over_selected_items() {
         json!({}),
         json!({"time_log": [{"minutes": 12}]}),
     );
-    // Only clinical staff time counts when a filter says so.
+    // With a filter, only the matching staff time counts.
     check(
         "sum:\n  select: $.time_log[*]\n  where: { field: staff_role, equals: RN }\n  of: minutes\n  at_least: 12",
         json!({}),

@@ -11,7 +11,7 @@ pub const RECORD_SCHEMA_TEXT: &str = include_str!("../../schemas/encounter-recor
 pub struct SchemaViolation {
     /// JSON pointer of the offending node, relative to the record.
     pub pointer: String,
-    /// What is wrong, in the validator's words.
+    /// Description of the problem, in the validator's words.
     pub message: String,
 }
 

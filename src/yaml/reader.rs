@@ -2,7 +2,7 @@
 
 use super::{Node, NodeKind, Span, YamlError};
 
-/// Reads the entries of one mapping and reports keys that nobody asked for.
+/// Reads the entries of one mapping and reports the keys that were never read.
 ///
 /// Call [`MapReader::required`] / [`MapReader::optional`] for each known key,
 /// then [`MapReader::finish`], which returns an error for each remaining key
