@@ -14,6 +14,8 @@ pub enum InputErrorKind {
     Io,
     InvalidUtf8,
     InvalidJson,
+    /// An object with the same key twice.
+    DuplicateKey,
     /// Gzip or other compressed data.
     Compressed,
     Empty,

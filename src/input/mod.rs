@@ -102,7 +102,14 @@ pub fn load_file(name: Arc<str>, bytes: &[u8], framing: Framing, schema: &Record
         _ => {
             loaded.documents = 1;
             match serde_json::from_str::<Value>(text) {
-                Ok(value) => classify(value, Origin::new(name.clone(), None, ""), schema, &mut loaded),
+                Ok(value) => {
+                    let duplicates = duplicate_key_errors(&name, None, text);
+                    if duplicates.is_empty() {
+                        classify(value, Origin::new(name.clone(), None, ""), schema, &mut loaded);
+                    } else {
+                        loaded.errors.extend(duplicates);
+                    }
+                }
                 Err(error) => loaded.errors.push(parse_error(&name, None, text, &error)),
             }
         }
@@ -139,10 +146,45 @@ fn load_ndjson(name: &Arc<str>, text: &str, schema: &RecordSchema, loaded: &mut 
         loaded.documents += 1;
         let number = index + 1;
         match serde_json::from_str::<Value>(line) {
-            Ok(value) => classify(value, Origin::new(name.clone(), Some(number), ""), schema, loaded),
+            Ok(value) => {
+                let duplicates = duplicate_key_errors(name, Some(number), line);
+                if duplicates.is_empty() {
+                    classify(value, Origin::new(name.clone(), Some(number), ""), schema, loaded);
+                } else {
+                    loaded.errors.extend(duplicates);
+                }
+            }
             Err(error) => loaded.errors.push(parse_error(name, Some(number), line, &error)),
         }
     }
+}
+
+/// Reports each object key that occurs twice in one object. JSON readers
+/// disagree on which value wins (serde_json keeps the last), so a document
+/// with a duplicate key is reported and not checked.
+fn duplicate_key_errors(name: &Arc<str>, line: Option<usize>, text: &str) -> Vec<InputError> {
+    crate::source::find_duplicate_keys(text)
+        .into_iter()
+        .map(|duplicate| {
+            let (first_line, first_column) = crate::source::line_col(text, duplicate.first.start);
+            let object = if duplicate.object_pointer.is_empty() {
+                "the top-level object".to_string()
+            } else {
+                format!("object {}", duplicate.object_pointer)
+            };
+            let first = match line {
+                Some(_) => format!("column {first_column}"),
+                None => format!("line {first_line}, column {first_column}"),
+            };
+            InputError::new(
+                InputErrorKind::DuplicateKey,
+                Origin::new(name.clone(), line, duplicate.object_pointer.clone()),
+                format!("duplicate key `{}` in {object}; it first appears at {first}", duplicate.key),
+            )
+            .with_span(duplicate.duplicate)
+            .with_help("remove one of the two members; the document is not checked until then, because readers disagree on which value wins")
+        })
+        .collect()
 }
 
 fn parse_error(name: &Arc<str>, line: Option<usize>, text: &str, error: &serde_json::Error) -> InputError {
@@ -344,6 +386,20 @@ mod tests {
         assert_eq!(load("a.json", "  \n").errors[0].kind, InputErrorKind::Empty);
         let loaded = load_file(Arc::from("a.ndjson"), &[0x1f, 0x8b, 8, 0], Framing::Ndjson, &RecordSchema::new());
         assert_eq!(loaded.errors[0].kind, InputErrorKind::Compressed);
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_at_both_places() {
+        let text = RECORD.replace(r#""id":"p1""#, r#""id":"p1","id":"p2""#);
+        let loaded = load("a.json", &text);
+        assert!(loaded.records.is_empty());
+        assert_eq!(loaded.errors.len(), 1);
+        let error = &loaded.errors[0];
+        assert_eq!(error.kind, InputErrorKind::DuplicateKey);
+        assert_eq!(error.origin.pointer, "/patient");
+        assert_eq!(error.message, "duplicate key `id` in object /patient; it first appears at line 1, column 52");
+        let span = error.span.clone().unwrap();
+        assert_eq!(&text[span], "\"id\"");
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub const RECORD_SCHEMA_TEXT: &str = include_str!("../../schemas/encounter-recor
 pub struct SchemaViolation {
     /// JSON pointer of the offending node, relative to the record.
     pub pointer: String,
-    /// What is wrong, in the validator's words.
+    /// Description of the problem, in the validator's words.
     pub message: String,
 }
 
@@ -52,15 +52,33 @@ impl RecordSchema {
         let mut violations: Vec<SchemaViolation> = self
             .validator
             .iter_errors(record)
-            .map(|error| SchemaViolation {
-                pointer: error.instance_path().to_string(),
-                message: error.masked().to_string(),
+            .map(|error| {
+                let pointer = error.instance_path().to_string();
+                let message = explain(&pointer, &error.masked().to_string());
+                SchemaViolation { pointer, message }
             })
             .collect();
         violations.sort_by(|a, b| a.pointer.cmp(&b.pointer));
         violations.dedup();
         violations
     }
+}
+
+/// Replaces the validator's wording for the schema's date patterns with a
+/// message that names the field and the expected form.
+fn explain(pointer: &str, message: &str) -> String {
+    let field = pointer.trim_start_matches('/').replace('/', ".");
+    let date = r#"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"#;
+    if message.contains(date) {
+        return format!("{field} is not a date: write YYYY-MM-DD (or YYYY-MM, YYYY for a partial date)");
+    }
+    if message.contains("^[0-9]{4}(-[0-9]{2}(-[0-9]{2}([T ]") {
+        return format!("{field} is not a date-time: write RFC 3339, e.g. 2026-03-03T10:55:00-05:00");
+    }
+    if field.is_empty() {
+        return message.to_string();
+    }
+    format!("{field}: {message}")
 }
 
 impl Default for RecordSchema {

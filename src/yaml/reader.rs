@@ -2,7 +2,7 @@
 
 use super::{Node, NodeKind, Span, YamlError};
 
-/// Reads the entries of one mapping and reports keys that nobody asked for.
+/// Reads the entries of one mapping and reports the keys that were never read.
 ///
 /// Call [`MapReader::required`] / [`MapReader::optional`] for each known key,
 /// then [`MapReader::finish`], which returns an error for each remaining key
@@ -44,13 +44,33 @@ impl<'a> MapReader<'a> {
     }
 
     /// Returns the value of `key`, or an error naming the missing key.
+    ///
+    /// When an unread key looks like a misspelling of `key`, the error is
+    /// reported on that key instead, and it is not reported again as unknown.
     pub fn required(&mut self, key: &'static str) -> Result<&'a Node, YamlError> {
-        self.optional(key).ok_or_else(|| {
-            YamlError::new(
-                format!("{} is missing the required key `{key}`", self.what),
-                self.span.start..self.span.start + 1,
+        if let Some(value) = self.optional(key) {
+            return Ok(value);
+        }
+        let misspelled = self.entries.iter().enumerate().find(|(i, (k, _))| {
+            !self.used[*i]
+                && matches!(&k.kind, NodeKind::Scalar { text, .. } if suggest(text, &[key]).is_some())
+        });
+        if let Some((index, (found, _))) = misspelled {
+            self.used[index] = true;
+            let name = match &found.kind {
+                NodeKind::Scalar { text, .. } => text.clone(),
+                _ => String::new(),
+            };
+            return Err(YamlError::new(
+                format!("unknown key `{name}` in {}", self.what),
+                found.span.clone(),
             )
-        })
+            .with_help(format!("did you mean `{key}`?")));
+        }
+        Err(YamlError::new(
+            format!("{} is missing the required key `{key}`", self.what),
+            self.span.start..self.span.start + 1,
+        ))
     }
 
     /// Returns the key node of `key`, for locating errors about it.
@@ -125,6 +145,18 @@ mod tests {
         assert_eq!(errors[0].message, "unknown key `severty` in rule");
         assert_eq!(errors[0].help.as_deref(), Some("did you mean `severity`?"));
         assert_eq!(&text[errors[0].span.clone()], "severty");
+    }
+
+    #[test]
+    fn misspelled_required_key_is_reported_once() {
+        let text = "code: A\ncitaton: x\n";
+        let node = parse(text, ParseLimits::default()).unwrap();
+        let mut map = node.as_map("a rule").unwrap();
+        let error = map.required("citation").unwrap_err();
+        assert_eq!(error.message, "unknown key `citaton` in a rule");
+        assert_eq!(error.help.as_deref(), Some("did you mean `citation`?"));
+        map.required("code").unwrap();
+        assert!(map.finish().is_empty());
     }
 
     #[test]

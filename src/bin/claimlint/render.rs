@@ -37,7 +37,9 @@ impl Renderer {
             .with_width(width)
             .with_links(false)
             .with_context_lines(1)
-            .without_syntax_highlighting();
+            .without_syntax_highlighting()
+            // Dates and codes contain hyphens; never wrap inside them.
+            .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
         Renderer { handler }
     }
 
@@ -47,6 +49,7 @@ impl Renderer {
         if self.handler.render_report(&mut out, diagnostic).is_err() {
             out = format!("{diagnostic}\n");
         }
+        out.push('\n');
         out
     }
 }

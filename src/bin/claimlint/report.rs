@@ -113,6 +113,7 @@ pub fn input_diagnostic(error: &InputError, sources: &mut SourceCache) -> Source
         InputErrorKind::Io => "claimlint::input::io",
         InputErrorKind::InvalidUtf8 => "claimlint::input::invalid-utf8",
         InputErrorKind::InvalidJson => "claimlint::input::invalid-json",
+        InputErrorKind::DuplicateKey => "claimlint::input::duplicate-key",
         InputErrorKind::Compressed => "claimlint::input::compressed",
         InputErrorKind::Empty => "claimlint::input::empty",
         InputErrorKind::Unrecognized => "claimlint::input::unrecognized",

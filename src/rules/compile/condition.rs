@@ -345,7 +345,8 @@ fn compile_field_condition(
                 .build()
                 .map_err(|e| {
                     let detail = e.to_string();
-                    let summary = detail.lines().last().unwrap_or(&detail).trim().to_string();
+                    let summary = detail.lines().last().unwrap_or(&detail).trim();
+                    let summary = summary.strip_prefix("error: ").unwrap_or(summary).to_string();
                     errors.push(YamlError::new(format!("invalid regex: {summary}"), arg.span.clone()))
                 })
                 .ok()?;
