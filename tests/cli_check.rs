@@ -128,3 +128,25 @@ fn usage_error_exits_two() {
     let (code, _) = run(&["check", "--no-such-flag"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn closed_pipe_keeps_the_exit_code() {
+    use std::io::Read;
+    use std::process::{Command as StdCommand, Stdio};
+
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("claimlint"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "examples"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one byte, then close the pipe as `head -c1` would.
+    let mut first = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -113,7 +113,7 @@ struct Considered<'r> {
 pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
     let print_all = |diagnostics: &[SourceDiagnostic]| {
         for diagnostic in diagnostics {
-            print!("{}", renderer.render(diagnostic));
+            out!("{}", renderer.render(diagnostic));
         }
     };
 
@@ -121,7 +121,7 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
         Ok(profiles) => profiles,
         Err(diagnostics) => {
             print_all(&diagnostics);
-            println!("claimlint: no appeal was assessed; fix the options or profiles above");
+            outln!("claimlint: no appeal was assessed; fix the options or profiles above");
             return ExitStatus::Error;
         }
     };
@@ -129,7 +129,7 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
         Ok(rules) => rules,
         Err(diagnostics) => {
             print_all(&diagnostics);
-            println!("claimlint: the rule set has {} error(s); no appeal was assessed", diagnostics.len());
+            outln!("claimlint: the rule set has {} error(s); no appeal was assessed", diagnostics.len());
             return ExitStatus::Error;
         }
     };
@@ -138,7 +138,7 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
             Ok(template) => Some(template),
             Err(diagnostic) => {
                 print_all(&[*diagnostic]);
-                println!("claimlint: the letter template could not be used; no appeal was assessed");
+                outln!("claimlint: the letter template could not be used; no appeal was assessed");
                 return ExitStatus::Error;
             }
         },
@@ -173,10 +173,10 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
 
     report::sort_input_errors(&mut loaded.errors);
     for error in &loaded.errors {
-        print!("{}", renderer.render(&report::input_diagnostic(error, &mut loaded.sources)));
+        out!("{}", renderer.render(&report::input_diagnostic(error, &mut loaded.sources)));
     }
     for (record_id, file, denial) in &uncovered {
-        println!("{}", uncovered_line(record_id, file, denial));
+        outln!("{}", uncovered_line(record_id, file, denial));
     }
 
     let formats: BTreeSet<Format> = args.format.iter().map(|f| Format::from(*f)).collect();
@@ -198,7 +198,7 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
             process(entry, &mut templates, &mut writer, &mut totals, &mut loaded.sources);
         print_all(&diagnostics);
         for line in lines {
-            println!("{line}");
+            outln!("{line}");
         }
         manifest.claims.push(manifest_entry);
     }
@@ -206,7 +206,7 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
     if !considered.is_empty() {
         let path = args.out.join("manifest.json");
         if args.dry_run {
-            println!("would write {}", path.display());
+            outln!("would write {}", path.display());
         } else if let Err(error) = writer.ensure_out().and_then(|()| output::write_atomic(&path, manifest.to_json().as_bytes(), true)) {
             print_all(&[SourceDiagnostic::error(error.to_string()).with_code("claimlint::appeal::write")]);
             totals.errors += 1;
@@ -616,5 +616,5 @@ fn print_summary(totals: &Totals, input_errors: usize, dry_run: bool) {
     if dry_run {
         line.push_str("; dry run: nothing was written");
     }
-    println!("{line}");
+    outln!("{line}");
 }

@@ -51,9 +51,9 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
         Ok(rules) => rules,
         Err(diagnostics) => {
             for diagnostic in &diagnostics {
-                print!("{}", renderer.render(diagnostic));
+                out!("{}", renderer.render(diagnostic));
             }
-            println!(
+            outln!(
                 "claimlint: the rule set has {} error(s); nothing was checked",
                 diagnostics.len()
             );
@@ -123,13 +123,13 @@ fn print_report(
 
     for error in input_errors.iter() {
         let diagnostic = report::input_diagnostic(error, sources);
-        print!("{}", renderer.render(&diagnostic));
+        out!("{}", renderer.render(&diagnostic));
     }
     for entry in reported.iter_mut() {
         entry.findings.sort_by(|a, b| a.code.cmp(&b.code));
         for finding in &entry.findings {
             let diagnostic = finding_diagnostic(&entry.record, finding, sources);
-            print!("{}", renderer.render(&diagnostic));
+            out!("{}", renderer.render(&diagnostic));
         }
     }
 }
@@ -179,5 +179,5 @@ fn print_summary(totals: &Totals, input_errors: usize) {
             plural(totals.unreadable, "input")
         ));
     }
-    println!("{line}");
+    outln!("{line}");
 }

@@ -3,6 +3,40 @@
 //! Each subcommand lives in its own module and returns an [`ExitStatus`];
 //! the process exit code is decided once, here.
 
+/// Writes to stdout like `print!`. When the reader has gone away (a closed
+/// pipe, as with `claimlint check | head`), output stops quietly and the
+/// command still finishes with its own exit code.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write(format_args!($($arg)*))
+    };
+}
+
+/// Writes a line to stdout like `println!`; see [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::write(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+mod output {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static CLOSED: AtomicBool = AtomicBool::new(false);
+
+    pub fn write(args: std::fmt::Arguments<'_>) {
+        if CLOSED.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut stdout = std::io::stdout().lock();
+        if stdout.write_fmt(args).is_err() {
+            // Broken pipe or a full disk: nothing more can be shown.
+            CLOSED.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 mod appeal;
 mod check;
 mod inputs;
