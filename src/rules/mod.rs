@@ -33,6 +33,25 @@ pub struct DenialCode {
     pub description: String,
 }
 
+/// What a rule's evidence is evaluated on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleScope {
+    /// One encounter record.
+    Record,
+    /// All records of one patient in one calendar month.
+    PatientMonth,
+}
+
+impl RuleScope {
+    /// The name used in rule files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleScope::Record => "record",
+            RuleScope::PatientMonth => "patient-month",
+        }
+    }
+}
+
 /// One compiled rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -42,6 +61,7 @@ pub struct Rule {
     pub name: String,
     pub layer: Layer,
     pub severity: Severity,
+    pub scope: RuleScope,
     pub citation: String,
     pub description: String,
     /// Template names of the message and help in the rule set's environment.

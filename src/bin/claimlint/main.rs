@@ -7,6 +7,7 @@ mod check;
 mod discover;
 mod render;
 mod rules_arg;
+mod rules_cmd;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,10 @@ pub enum ColorChoice {
 enum Command {
     /// Check encounter records against rule packs before claims are submitted.
     Check(check::CheckArgs),
+    /// List the loaded rule packs and their rules.
+    Rules(rules_cmd::RulesArgs),
+    /// Compile rule pack files and report every problem, without reading records.
+    Validate(rules_cmd::ValidateArgs),
 }
 
 /// How a command ended, mapped to the documented exit codes.
@@ -74,6 +79,8 @@ fn main() -> ExitCode {
     let renderer = render::Renderer::new(cli.color);
     let status = match cli.command {
         Command::Check(args) => check::run(args, &renderer),
+        Command::Rules(args) => rules_cmd::run(args, &renderer),
+        Command::Validate(args) => rules_cmd::validate(args, &renderer),
     };
     status.into()
 }

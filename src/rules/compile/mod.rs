@@ -189,6 +189,7 @@ fn compile_rule(
         name: name?.to_string(),
         layer: layer?,
         severity: severity?,
+        scope: super::RuleScope::Record,
         citation: citation?,
         description: description?,
         message_template,
