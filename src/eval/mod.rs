@@ -149,6 +149,31 @@ pub fn evaluate_pack(rules: &RuleSet, pack: &Pack, record: &Record) -> PackResul
     result
 }
 
+/// How one rule fared on a set of records.
+#[derive(Debug, Clone, Default)]
+pub struct RuleCheck {
+    /// The number of records the rule was evaluated on.
+    pub evaluated: usize,
+    /// The rule's findings on those records.
+    pub findings: Vec<Finding>,
+}
+
+/// Evaluates one rule of `pack` on `records`, as `check` would with only
+/// that pack loaded. Used to check examples and fixtures.
+pub fn check_rule(rules: &RuleSet, pack: &Pack, rule: &Rule, records: &[Record]) -> RuleCheck {
+    let mut check = RuleCheck::default();
+    for record in records {
+        let result = evaluate_pack(rules, pack, record);
+        if result.rules.iter().any(|r| r.code == rule.code) {
+            check.evaluated += 1;
+        }
+        check
+            .findings
+            .extend(result.findings.into_iter().filter(|f| f.code == rule.code));
+    }
+    check
+}
+
 fn within_effective_dates(pack: &Pack, record: &Record) -> bool {
     if pack.effective_from.is_none() && pack.effective_until.is_none() {
         return true;

@@ -10,6 +10,7 @@ mod compile;
 mod error;
 pub mod shape;
 mod template;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -69,6 +70,56 @@ pub struct Rule {
     pub(crate) help_template: String,
     /// The evidence requirement; the rule passes when it holds.
     pub evidence: CondNode,
+    /// A failing and a passing example, checked when the rule set compiles.
+    pub examples: Option<RuleExamples>,
+}
+
+/// A rule's documented examples.
+#[derive(Debug, Clone)]
+pub struct RuleExamples {
+    /// Records on which the rule reports a finding.
+    pub fail: Example,
+    /// Records on which the rule is evaluated and passes.
+    pub pass: Example,
+}
+
+/// One example: the records as the rule file writes them (one, or several
+/// for a patient-month rule).
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// Each record as written, without the `record_type` marker unless the
+    /// author wrote it.
+    pub records: Vec<serde_json::Value>,
+    /// Span of the example in the pack file.
+    pub(crate) span: crate::yaml::Span,
+    /// For each record, the span of every node by its JSON pointer.
+    pub(crate) spans: Vec<Vec<(String, crate::yaml::Span)>>,
+}
+
+impl Example {
+    /// The example's records ready for evaluation, reported under `source`.
+    pub fn to_records(&self, source: &Path) -> Vec<crate::record::Record> {
+        let file: Arc<str> = Arc::from(source.display().to_string());
+        self.records
+            .iter()
+            .enumerate()
+            .map(|(index, written)| {
+                let value = compile::example_record(written);
+                let id = value
+                    .pointer("/encounter/id")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("example-{}", index + 1));
+                crate::record::Record {
+                    id,
+                    value,
+                    format: crate::record::SourceFormat::Canonical,
+                    origin: crate::record::Origin::new(file.clone(), None, ""),
+                    provenance: Vec::new(),
+                }
+            })
+            .collect()
+    }
 }
 
 /// One compiled pack.
@@ -147,10 +198,16 @@ impl RuleSet {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(RuleSet {
-            packs: packs.into_iter().map(|(pack, _)| pack).collect(),
+        let set = RuleSet {
+            packs: packs.iter().map(|(pack, _)| pack.clone()).collect(),
             templates,
-        })
+        };
+        let sources: Vec<&PackSource> = packs.iter().map(|(_, source)| *source).collect();
+        let errors = verify::verify_examples(&set, &sources);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(set)
     }
 
     /// Compiles the shipped packs.
@@ -164,6 +221,12 @@ impl RuleSet {
             .iter()
             .flat_map(|pack| pack.rules.iter().map(move |rule| (pack, rule)))
             .find(|(_, rule)| rule.code == code)
+    }
+
+    /// Returns the source text of a rule's help template, as written.
+    pub fn help_source(&self, rule: &Rule) -> Option<String> {
+        let template = self.templates.get_template(&rule.help_template).ok()?;
+        Some(template.source().to_string())
     }
 
     /// Renders a rule's message or help template.

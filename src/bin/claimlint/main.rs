@@ -5,6 +5,8 @@
 
 mod check;
 mod discover;
+mod docs;
+mod explain;
 mod render;
 mod rules_arg;
 mod rules_cmd;
@@ -36,6 +38,10 @@ pub enum ColorChoice {
 enum Command {
     /// Check encounter records against rule packs before claims are submitted.
     Check(check::CheckArgs),
+    /// Write the rule documentation pages (docs/rules/), or check they are current.
+    Docs(docs::DocsArgs),
+    /// Show a rule's documentation: what it checks, examples, how to fix it.
+    Explain(explain::ExplainArgs),
     /// List the loaded rule packs and their rules.
     Rules(rules_cmd::RulesArgs),
     /// Compile rule pack files and report every problem, without reading records.
@@ -79,6 +85,8 @@ fn main() -> ExitCode {
     let renderer = render::Renderer::new(cli.color);
     let status = match cli.command {
         Command::Check(args) => check::run(args, &renderer),
+        Command::Docs(args) => docs::run(args, &renderer),
+        Command::Explain(args) => explain::run(args, &renderer),
         Command::Rules(args) => rules_cmd::run(args, &renderer),
         Command::Validate(args) => rules_cmd::validate(args, &renderer),
     };

@@ -1,7 +1,10 @@
 //! Compiles one pack file: pack metadata, rules and their templates.
 
 mod condition;
+mod examples;
 mod path;
+
+pub(crate) use self::examples::as_record as example_record;
 
 use jiff::civil::Date;
 
@@ -162,6 +165,9 @@ fn compile_rule(
         .map_err(|e| errors.push(e))
         .ok()
         .and_then(|n| compile_condition(n, scope, errors));
+    let examples = map
+        .optional("examples")
+        .and_then(|n| examples::compile_examples(n, scope.root, errors));
     errors.extend(map.finish());
 
     if let (Some(code), Some(node)) = (code, code_node) {
@@ -195,6 +201,7 @@ fn compile_rule(
         message_template,
         help_template,
         evidence: evidence?,
+        examples,
     })
 }
 
