@@ -188,3 +188,132 @@ fn validate_rejects_an_example_that_is_not_a_record() {
     assert!(stdout.contains("is not a valid record: diagnoses.0.chronic"), "{stdout}");
     assert!(stdout.contains("╭─[tests/data/rules-invalid/example-invalid-record.yaml:24:45]"), "{stdout}");
 }
+
+#[test]
+fn test_passes_on_the_shipped_packs() {
+    let (code, stdout) = run(&["test"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("ccm32 1.0.0 (rules/ccm32.yaml): 8 fixtures in rules/ccm32/tests"), "{stdout}");
+    assert!(stdout.contains("  ok    CCM32-003 portal-invitation-not-logged"), "{stdout}");
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    assert!(stdout.contains("0 false positives, 0 false negatives, 0 rules without both kinds of fixture"), "{stdout}");
+}
+
+const DEMO_PACK: &str = "pack:
+  id: demo
+  title: Demo
+  version: 1.0.0
+  layer: cms
+rules:
+  - code: DEMO-001
+    name: chronic-conditions-missing
+    severity: error
+    citation: test
+    description: test
+    message: fewer than two chronic conditions
+    help: record them
+    evidence:
+      count:
+        select: $.diagnoses[*]
+        where: { field: chronic, equals: true }
+        at_least: 2
+  - code: DEMO-002
+    name: care-plan-missing
+    severity: error
+    citation: test
+    description: test
+    message: no care plan
+    help: record one
+    evidence: { field: care_plan.id, present: true }
+";
+
+fn demo_record(id: &str, chronic: usize, care_plan: bool) -> String {
+    let diagnoses: Vec<String> = (0..chronic)
+        .map(|i| format!("{{\"code\": \"E1{i}\", \"chronic\": true}}"))
+        .collect();
+    let plan = if care_plan { ", \"care_plan\": {\"id\": \"CP-1\"}" } else { "" };
+    format!(
+        "{{\"record_type\": \"claimlint.encounter/v1\", \"patient\": {{\"id\": \"P\"}}, \"encounter\": {{\"id\": \"{id}\", \"date_of_service\": \"2026-03-03\"}}, \"diagnoses\": [{}]{plan}}}\n",
+        diagnoses.join(", ")
+    )
+}
+
+/// Writes the demo pack and its fixtures to a temporary folder.
+fn demo_pack(files: &[(&str, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("demo.yaml"), DEMO_PACK).expect("write pack");
+    for (name, text) in files {
+        let path = dir.path().join("demo/tests").join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("create folder");
+        std::fs::write(path, text).expect("write fixture");
+    }
+    dir
+}
+
+fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let output = claimlint().current_dir(dir).args(args).output().expect("claimlint runs");
+    (output.status.code().unwrap_or(-1), String::from_utf8(output.stdout).expect("UTF-8"))
+}
+
+#[test]
+fn test_reports_false_positives_and_negatives_by_rule() {
+    let dir = demo_pack(&[
+        ("pass/complete.json", demo_record("ENC-1", 2, true)),
+        ("pass/one-condition.json", demo_record("ENC-2", 1, true)),
+        ("fail/no-plan.json", demo_record("ENC-3", 2, false)),
+        ("fail/no-plan.expect", "DEMO-001\nDEMO-002\n".to_string()),
+    ]);
+    let (code, stdout) = run_in(dir.path(), &["test", "demo.yaml"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("demo 1.0.0 (demo.yaml): 3 fixtures in demo/tests"), "{stdout}");
+    assert!(stdout.contains("  FAIL  DEMO-001 chronic-conditions-missing  0 failing, 1 passing"), "{stdout}");
+    assert!(stdout.contains("false positive: pass/one-condition.json: reported on record ENC-2"), "{stdout}");
+    assert!(stdout.contains("false negative: fail/no-plan.json: expected, but not reported"), "{stdout}");
+    assert!(stdout.contains("no failing fixture: add one to fail/ and list DEMO-001 in its .expect file"), "{stdout}");
+    let demo_002 = stdout.lines().find(|l| l.contains("DEMO-002")).expect("DEMO-002 listed");
+    assert!(demo_002.starts_with("  ok    DEMO-002 care-plan-missing "), "{stdout}");
+    assert!(demo_002.ends_with(" 1 failing, 2 passing"), "{stdout}");
+    assert!(stdout.contains("2 rules: 1 passed, 1 failed; 1 false positive, 1 false negative, 1 rule without both kinds of fixture"), "{stdout}");
+}
+
+#[test]
+fn test_fails_a_rule_without_fixtures() {
+    let dir = demo_pack(&[
+        ("pass/complete.json", demo_record("ENC-1", 2, true)),
+        ("fail/no-plan.json", demo_record("ENC-3", 2, false)),
+        ("fail/no-plan.expect", "DEMO-002  # the care plan is missing\n".to_string()),
+    ]);
+    let (code, stdout) = run_in(dir.path(), &["test", "demo.yaml"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("FAIL  DEMO-001"), "{stdout}");
+    assert!(stdout.contains("ok    DEMO-002"), "{stdout}");
+}
+
+#[test]
+fn test_rejects_an_unknown_expected_code() {
+    let dir = demo_pack(&[
+        ("pass/complete.json", demo_record("ENC-1", 2, true)),
+        ("fail/no-plan.json", demo_record("ENC-3", 2, false)),
+        ("fail/no-plan.expect", "# expected\nDEMO-02\n".to_string()),
+    ]);
+    let (code, stdout) = run_in(dir.path(), &["test", "demo.yaml"]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.contains("no-plan.expect:2: `DEMO-02` is not a rule of pack demo; did you mean DEMO-002?"), "{stdout}");
+}
+
+#[test]
+fn test_rejects_a_fail_fixture_without_expectations() {
+    let dir = demo_pack(&[("fail/no-plan.json", demo_record("ENC-3", 2, false))]);
+    let (code, stdout) = run_in(dir.path(), &["test", "demo.yaml"]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.contains("a fail fixture needs"), "{stdout}");
+}
+
+#[test]
+fn test_without_packs_or_rules_folder_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = claimlint().current_dir(dir.path()).arg("test").output().expect("claimlint runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).expect("UTF-8");
+    assert!(stderr.contains("no pack given and no rules/ folder here"), "{stderr}");
+}

@@ -7,6 +7,8 @@
 mod condition;
 pub mod dates;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::finding::{Evidence, Finding, Miss, Outcome, Severity};
@@ -158,20 +160,36 @@ pub struct RuleCheck {
     pub findings: Vec<Finding>,
 }
 
-/// Evaluates one rule of `pack` on `records`, as `check` would with only
-/// that pack loaded. Used to check examples and fixtures.
-pub fn check_rule(rules: &RuleSet, pack: &Pack, rule: &Rule, records: &[Record]) -> RuleCheck {
-    let mut check = RuleCheck::default();
+/// Evaluates `pack` on `records`, as `check` would with only that pack
+/// loaded, and returns how each of its rules fared, by rule code. Used to
+/// check examples and fixtures.
+pub fn check_pack(rules: &RuleSet, pack: &Pack, records: &[Record]) -> BTreeMap<String, RuleCheck> {
+    let mut checks: BTreeMap<String, RuleCheck> = pack
+        .rules
+        .iter()
+        .map(|rule| (rule.code.clone(), RuleCheck::default()))
+        .collect();
     for record in records {
         let result = evaluate_pack(rules, pack, record);
-        if result.rules.iter().any(|r| r.code == rule.code) {
-            check.evaluated += 1;
+        for rule in &result.rules {
+            if let Some(check) = checks.get_mut(&rule.code) {
+                check.evaluated += 1;
+            }
         }
-        check
-            .findings
-            .extend(result.findings.into_iter().filter(|f| f.code == rule.code));
+        for finding in result.findings {
+            if let Some(check) = checks.get_mut(&finding.code) {
+                check.findings.push(finding);
+            }
+        }
     }
-    check
+    checks
+}
+
+/// Evaluates one rule of `pack` on `records`; see [`check_pack`].
+pub fn check_rule(rules: &RuleSet, pack: &Pack, rule: &Rule, records: &[Record]) -> RuleCheck {
+    check_pack(rules, pack, records)
+        .remove(&rule.code)
+        .unwrap_or_default()
 }
 
 fn within_effective_dates(pack: &Pack, record: &Record) -> bool {

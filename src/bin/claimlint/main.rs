@@ -10,6 +10,7 @@ mod explain;
 mod render;
 mod rules_arg;
 mod rules_cmd;
+mod test_cmd;
 
 use std::process::ExitCode;
 
@@ -44,6 +45,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// List the loaded rule packs and their rules.
     Rules(rules_cmd::RulesArgs),
+    /// Run each pack's pass and fail fixtures and report every rule that misbehaves.
+    Test(test_cmd::TestArgs),
     /// Compile rule pack files and report every problem, without reading records.
     Validate(rules_cmd::ValidateArgs),
 }
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         Command::Docs(args) => docs::run(args, &renderer),
         Command::Explain(args) => explain::run(args, &renderer),
         Command::Rules(args) => rules_cmd::run(args, &renderer),
+        Command::Test(args) => test_cmd::run(args, &renderer),
         Command::Validate(args) => rules_cmd::validate(args, &renderer),
     };
     status.into()
