@@ -317,3 +317,39 @@ fn test_without_packs_or_rules_folder_is_a_usage_error() {
     let stderr = String::from_utf8(output.stderr).expect("UTF-8");
     assert!(stderr.contains("no pack given and no rules/ folder here"), "{stderr}");
 }
+
+#[test]
+fn check_reports_the_version_applied() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let batch = [("2025-11-04", "ENC-2025"), ("2026-03-03", "ENC-2026")]
+        .iter()
+        .map(|(date, id)| {
+            format!(
+                "{{\"record_type\": \"claimlint.encounter/v1\", \"patient\": {{\"id\": \"P\"}}, \"encounter\": {{\"id\": \"{id}\", \"date_of_service\": \"{date}\"}}, \"care_plan\": {{\"id\": \"CP-1\"}}}}\n"
+            )
+        })
+        .collect::<String>();
+    let path = dir.path().join("batch.ndjson");
+    std::fs::write(&path, batch).expect("write batch");
+    let (code, stdout) = run(&["check", "--rules", "tests/data/pack-versions", path.to_str().expect("UTF-8 path")]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("record ENC-2025: fewer than two chronic conditions on 2025-11-04 under the 2025 rules"), "{stdout}");
+    assert!(stdout.contains("(demo 1.0.0, cms layer)"), "{stdout}");
+    assert!(stdout.contains("record ENC-2026: fewer than two chronic conditions on 2026-03-03 under the 2026 rules"), "{stdout}");
+    assert!(stdout.contains("(demo 2.0.0, cms layer)"), "{stdout}");
+}
+
+#[test]
+fn rules_and_docs_list_each_version() {
+    let (code, stdout) = run(&["rules", "--rules", "tests/data/pack-versions"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("demo 1.0.0  Chronic conditions (test pack)\n  layer cms; effective 2025-01-01 to 2025-12-31; 1 rule"), "{stdout}");
+    assert!(stdout.contains("demo 2.0.0  Chronic conditions and care plan (test pack)\n  layer cms; effective from 2026-01-01; 2 rules"), "{stdout}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().to_str().expect("UTF-8 path");
+    let (code, _) = run(&["docs", "--rules", "tests/data/pack-versions", "--out", out]);
+    assert_eq!(code, 0);
+    assert!(dir.path().join("demo-1.0.0.md").exists());
+    assert!(dir.path().join("demo-2.0.0.md").exists());
+}

@@ -215,7 +215,8 @@ impl RuleSet {
         RuleSet::compile(&PackSource::shipped())
     }
 
-    /// Finds a rule by its code.
+    /// Finds a rule by its code. When several versions of its pack are
+    /// loaded, returns the rule of the first one loaded.
     pub fn rule(&self, code: &str) -> Option<(&Pack, &Rule)> {
         self.packs
             .iter()
@@ -235,12 +236,18 @@ impl RuleSet {
     }
 }
 
+/// Checks the identity of every pack: a rule code belongs to one pack id,
+/// and the versions of one pack id differ and cover disjoint dates of
+/// service, so that exactly one version applies to each encounter.
 fn check_unique_codes(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileError>) {
-    let mut seen: Vec<(&str, &Path)> = Vec::new();
-    for (pack, source) in packs {
+    let mut seen: Vec<(&str, &str, &Path)> = Vec::new();
+    for (index, (pack, source)) in packs.iter().enumerate() {
         let mut problems = Vec::new();
         for rule in &pack.rules {
-            if let Some((_, first)) = seen.iter().find(|(code, _)| *code == rule.code) {
+            let other_pack = seen
+                .iter()
+                .find(|(code, pack_id, _)| *code == rule.code && *pack_id != pack.id);
+            if let Some((_, _, first)) = other_pack {
                 let span = error::find_scalar(&source.text, &rule.code);
                 problems.push(RuleProblem::new(
                     format!("duplicate rule code `{}` (also defined in {})", rule.code, first.display()),
@@ -248,11 +255,66 @@ fn check_unique_codes(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileEr
                     Some("give each rule a code of its own; codes identify findings across versions".to_string()),
                 ));
             } else {
-                seen.push((&rule.code, &pack.source));
+                seen.push((&rule.code, &pack.id, &pack.source));
+            }
+        }
+        for (earlier, earlier_source) in packs[..index].iter().filter(|(p, _)| p.id == pack.id) {
+            let span = error::find_scalar(&source.text, &pack.version);
+            if earlier.version == pack.version {
+                problems.push(RuleProblem::new(
+                    format!(
+                        "pack `{}` version {} is loaded twice (also from {})",
+                        pack.id,
+                        pack.version,
+                        earlier_source.path.display()
+                    ),
+                    span,
+                    Some("give each version of a pack its own version number".to_string()),
+                ));
+            } else if let Some((from, until)) = overlap(earlier, pack) {
+                problems.push(RuleProblem::new(
+                    format!(
+                        "pack `{}` versions {} and {} (from {}) both apply to dates of service {}",
+                        pack.id,
+                        pack.version,
+                        earlier.version,
+                        earlier_source.path.display(),
+                        describe_range(from, until)
+                    ),
+                    span,
+                    Some(
+                        "give each version `effective` dates that do not overlap, e.g. end the older one \
+                         with `until` the day before the newer one's `from`"
+                            .to_string(),
+                    ),
+                ));
             }
         }
         if !problems.is_empty() {
             errors.push(RuleFileError::new(source, problems));
         }
+    }
+}
+
+/// The dates of service that two packs' effective ranges share, if any;
+/// `None` bounds are open.
+fn overlap(a: &Pack, b: &Pack) -> Option<(Option<Date>, Option<Date>)> {
+    let from = a.effective_from.max(b.effective_from);
+    let until = match (a.effective_until, b.effective_until) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    };
+    match (from, until) {
+        (Some(from), Some(until)) if from > until => None,
+        _ => Some((from, until)),
+    }
+}
+
+fn describe_range(from: Option<Date>, until: Option<Date>) -> String {
+    match (from, until) {
+        (None, None) => "at every date".to_string(),
+        (Some(from), None) => format!("from {from} on"),
+        (None, Some(until)) => format!("up to {until}"),
+        (Some(from), Some(until)) => format!("from {from} to {until}"),
     }
 }

@@ -89,11 +89,14 @@ fn compile_root(
 
     let mut rules = Vec::new();
     if let (Some(node), Some(pack_id), Some(pack_layer)) = (rules_node, &id, layer) {
+        // Templates are named per pack version, because two versions of a
+        // pack share rule codes.
+        let namespace = format!("{pack_id}@{}", version.as_deref().unwrap_or_default());
         match node.as_seq("`rules`") {
             Ok([]) => errors.push(YamlError::new("`rules` is empty", node.span.clone())),
             Ok(items) => {
                 for item in items {
-                    if let Some(rule) = compile_rule(item, pack_id, pack_layer, scope, templates, errors) {
+                    if let Some(rule) = compile_rule(item, &namespace, pack_layer, scope, templates, errors) {
                         check_duplicate(&rules, &rule, item, errors);
                         rules.push(rule);
                     }
@@ -136,7 +139,7 @@ fn check_duplicate(rules: &[Rule], rule: &Rule, node: &Node, errors: &mut Vec<Ya
 
 fn compile_rule(
     node: &Node,
-    pack_id: &str,
+    namespace: &str,
     pack_layer: Layer,
     scope: ShapeScope<'_>,
     templates: &mut minijinja::Environment<'static>,
@@ -188,8 +191,8 @@ fn compile_rule(
     }
 
     let code = code?;
-    let message_template = add_template(templates, pack_id, code, "message", message?, errors)?;
-    let help_template = add_template(templates, pack_id, code, "help", help?, errors)?;
+    let message_template = add_template(templates, namespace, code, "message", message?, errors)?;
+    let help_template = add_template(templates, namespace, code, "help", help?, errors)?;
     Some(Rule {
         code: code.to_string(),
         name: name?.to_string(),
@@ -207,14 +210,14 @@ fn compile_rule(
 
 fn add_template(
     templates: &mut minijinja::Environment<'static>,
-    pack_id: &str,
+    namespace: &str,
     code: &str,
     kind: &str,
     node: &Node,
     errors: &mut Vec<YamlError>,
 ) -> Option<String> {
     let text = node.as_str(kind).map_err(|e| errors.push(e)).ok()?;
-    let name = format!("{pack_id}/{code}/{kind}");
+    let name = format!("{namespace}/{code}/{kind}");
     match template::add(templates, name.clone(), text) {
         Ok(()) => Some(name),
         Err(message) => {
