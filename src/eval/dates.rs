@@ -124,6 +124,14 @@ pub fn within(value: &Temporal, reference: &Temporal, window: Window) -> Truth {
             let span = i64::from(days).days();
             range_test(value, reference, direction, |d, forward| shift(d, span, forward))
         }
+        Window::Months { months, direction } => {
+            let span = i64::from(months).months();
+            range_test(value, reference, direction, |d, forward| shift(d, span, forward))
+        }
+        Window::Years { years, direction } => {
+            let span = i64::from(years).years();
+            range_test(value, reference, direction, |d, forward| shift(d, span, forward))
+        }
         Window::BusinessDays { days, direction } => {
             range_test(value, reference, direction, |d, forward| add_business_days(d, days, forward))
         }
@@ -297,6 +305,19 @@ mod tests {
         let before = Window::Days { days: 2, direction: Direction::Before };
         assert_eq!(within(&t("2026-03-01"), &t("2026-03-03"), before), Truth::True);
         assert_eq!(within(&t("2026-03-04"), &t("2026-03-03"), before), Truth::False);
+    }
+
+    #[test]
+    fn month_and_year_windows_follow_the_calendar() {
+        let year_before = Window::Years { years: 1, direction: Direction::Before };
+        assert_eq!(within(&t("2025-03-03"), &t("2026-03-03"), year_before), Truth::True);
+        assert_eq!(within(&t("2025-03-02"), &t("2026-03-03"), year_before), Truth::False);
+        // A leap day steps back a year to February 28.
+        assert_eq!(within(&t("2023-02-28"), &t("2024-02-29"), year_before), Truth::True);
+        assert_eq!(within(&t("2023-02-27"), &t("2024-02-29"), year_before), Truth::False);
+        let month_after = Window::Months { months: 1, direction: Direction::After };
+        assert_eq!(within(&t("2026-02-28"), &t("2026-01-31"), month_after), Truth::True);
+        assert_eq!(within(&t("2026-03-01"), &t("2026-01-31"), month_after), Truth::False);
     }
 
     #[test]

@@ -132,6 +132,11 @@ pub fn evaluate_pack(rules: &RuleSet, pack: &Pack, record: &Record) -> PackResul
     }
 
     for rule in &pack.rules {
+        if let Some(when) = &rule.when {
+            if eval(when, ctx, &mut Trace::default()) != Truth::True {
+                continue;
+            }
+        }
         let mut trace = Trace::default();
         let outcome = match eval(&rule.evidence, ctx, &mut trace) {
             Truth::True => Outcome::Pass,

@@ -68,6 +68,9 @@ pub struct Rule {
     /// Template names of the message and help in the rule set's environment.
     pub(crate) message_template: String,
     pub(crate) help_template: String,
+    /// Records (or patient-month groups) on which the rule is evaluated;
+    /// it does not apply where this does not surely hold.
+    pub when: Option<CondNode>,
     /// The evidence requirement; the rule passes when it holds.
     pub evidence: CondNode,
     /// A failing and a passing example, checked when the rule set compiles.

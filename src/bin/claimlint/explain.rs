@@ -131,6 +131,9 @@ impl<'a> RuleDoc<'a> {
             Some(condition) => format!("Records with {}; the pack is {effective}.", condition.describe()),
             None => format!("Every record; the pack is {effective}."),
         });
+        if let Some(when) = &rule.when {
+            applies.push(format!("The rule checks only those with {}.", when.describe()));
+        }
 
         let mut help = None;
         let mut document = |example: &Example, wants_finding: bool| {

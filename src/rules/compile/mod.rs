@@ -163,6 +163,7 @@ fn compile_rule(
     let description = required_str(&mut map, "description", errors);
     let message = map.required("message").map_err(|e| errors.push(e)).ok();
     let help = map.required("help").map_err(|e| errors.push(e)).ok();
+    let when = map.optional("when").and_then(|n| compile_condition(n, scope, errors));
     let evidence = map
         .required("evidence")
         .map_err(|e| errors.push(e))
@@ -203,6 +204,7 @@ fn compile_rule(
         description: description?,
         message_template,
         help_template,
+        when,
         evidence: evidence?,
         examples,
     })
