@@ -24,9 +24,11 @@ fn rules_lists_every_shipped_rule() {
     assert!(stdout.contains("ccm32 1.0.0  Patient portal promotion"), "{stdout}");
     assert!(stdout.contains("layer payer; effective from 2024-01-01; 4 rules; rules/ccm32.yaml"), "{stdout}");
     assert!(
-        stdout.contains("CCM32-004  portal-invitation-not-to-verified-email  payer  error  record"),
+        stdout.contains("  CCM32-004    portal-invitation-not-to-verified-email  payer  error  record\n"),
         "{stdout}"
     );
+    assert!(stdout.contains("cms-ccm 1.0.0  Medicare Chronic Care Management billing requirements (CMS)"), "{stdout}");
+    assert!(stdout.contains("  CMS-CCM-001  ccm-consent-not-obtained "), "{stdout}");
 }
 
 #[test]

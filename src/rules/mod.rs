@@ -25,7 +25,10 @@ use crate::finding::{Layer, Severity};
 use condition::CondNode;
 
 /// The packs shipped with claimlint, compiled into the binary.
-pub const SHIPPED_PACKS: &[(&str, &str)] = &[("rules/ccm32.yaml", include_str!("../../rules/ccm32.yaml"))];
+pub const SHIPPED_PACKS: &[(&str, &str)] = &[
+    ("rules/ccm32.yaml", include_str!("../../rules/ccm32.yaml")),
+    ("rules/cms-ccm.yaml", include_str!("../../rules/cms-ccm.yaml")),
+];
 
 /// A denial code that a pack answers, e.g. the payer label `CCM32`.
 #[derive(Debug, Clone, PartialEq, Eq)]

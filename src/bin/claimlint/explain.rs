@@ -132,7 +132,7 @@ impl<'a> RuleDoc<'a> {
             None => format!("Every record; the pack is {effective}."),
         });
         if let Some(when) = &rule.when {
-            applies.push(format!("The rule checks only those with {}.", when.describe()));
+            applies.push(format!("The rule checks only records with {}.", when.describe()));
         }
 
         let mut help = None;
