@@ -355,3 +355,20 @@ fn rules_and_docs_list_each_version() {
     assert!(dir.path().join("demo-1.0.0.md").exists());
     assert!(dir.path().join("demo-2.0.0.md").exists());
 }
+
+#[test]
+fn check_groups_a_patients_month_across_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/cms-ccm/tests/pass/seen-within-the-year.json"))
+        .expect("fixture");
+    std::fs::write(dir.path().join("a.json"), &base).expect("write");
+    std::fs::write(dir.path().join("b.json"), base.replace("ENC-CMS-0005", "ENC-CMS-0006")).expect("write");
+    let (code, stdout) = run(&["check", "--rules", "rules/cms-ccm.yaml", dir.path().to_str().expect("UTF-8 path")]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(stdout.matches("CCM is billed more than once for this patient").count(), 2, "{stdout}");
+    assert!(stdout.contains("record ENC-CMS-0005: CCM is billed more than once for this patient in 2026-03"), "{stdout}");
+    assert!(stdout.contains("ENC-CMS-0005, ENC-CMS-0006)"), "{stdout}");
+    assert!(stdout.contains("a.json:"), "{stdout}");
+    assert!(stdout.contains("b.json:"), "{stdout}");
+    assert!(stdout.ends_with("2 files checked, 2 records (0 not applicable); 2 errors, 0 warnings, 0 info\n"), "{stdout}");
+}

@@ -19,7 +19,7 @@ use jiff::civil::Date;
 
 pub use compile::compile_pack;
 pub use error::{RuleFileError, RuleProblem};
-pub use template::{PackInfo, RuleInfo, TemplateContext, TEMPLATE_VARIABLES};
+pub use template::{PackInfo, RuleInfo, TemplateContext, GROUP_TEMPLATE_VARIABLES, TEMPLATE_VARIABLES};
 
 use crate::finding::{Layer, Severity};
 use condition::CondNode;
@@ -71,6 +71,9 @@ pub struct Rule {
     /// Template names of the message and help in the rule set's environment.
     pub(crate) message_template: String,
     pub(crate) help_template: String,
+    /// For a patient-month rule, the records that join a patient's month;
+    /// `None` means the records the pack applies to.
+    pub members: Option<CondNode>,
     /// Records (or patient-month groups) on which the rule is evaluated;
     /// it does not apply where this does not surely hold.
     pub when: Option<CondNode>,

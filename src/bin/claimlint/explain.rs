@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use claimlint::eval::check_rule;
 use claimlint::finding::Layer;
-use claimlint::rules::{Example, Pack, Rule, RuleSet};
+use claimlint::rules::{Example, Pack, Rule, RuleScope, RuleSet};
 use serde_json::Value;
 
 use crate::render::Renderer;
@@ -127,12 +127,30 @@ impl<'a> RuleDoc<'a> {
             pack.effective_from.map(|d| d.to_string()).as_deref(),
             pack.effective_until.map(|d| d.to_string()).as_deref(),
         );
-        applies.push(match &pack.applies_when {
-            Some(condition) => format!("Records with {}; the pack is {effective}.", condition.describe()),
-            None => format!("Every record; the pack is {effective}."),
-        });
-        if let Some(when) = &rule.when {
-            applies.push(format!("The rule checks only records with {}.", when.describe()));
+        match rule.scope {
+            RuleScope::Record => {
+                applies.push(match &pack.applies_when {
+                    Some(condition) => format!("Records with {}; the pack is {effective}.", condition.describe()),
+                    None => format!("Every record; the pack is {effective}."),
+                });
+                if let Some(when) = &rule.when {
+                    applies.push(format!("The rule checks only records with {}.", when.describe()));
+                }
+            }
+            RuleScope::PatientMonth => {
+                let members = rule.members.as_ref().or(pack.applies_when.as_ref());
+                applies.push(match members {
+                    Some(condition) => format!(
+                        "All records of one patient in one calendar month, among records with {}; the pack is {effective}.",
+                        condition.describe()
+                    ),
+                    None => format!("All records of one patient in one calendar month; the pack is {effective}."),
+                });
+                if let Some(when) = &rule.when {
+                    applies.push(format!("The rule checks only months with {}.", when.describe()));
+                }
+                applies.push("A finding is reported on each record of the month.".to_string());
+            }
         }
 
         let mut help = None;

@@ -3,6 +3,7 @@
 mod condition;
 mod examples;
 mod path;
+mod scope;
 
 pub(crate) use self::examples::as_record as example_record;
 
@@ -13,7 +14,7 @@ use self::path::ShapeScope;
 use super::error::{RuleFileError, RuleProblem};
 use super::shape::Shape;
 use super::template;
-use super::{DenialCode, Pack, PackSource, Rule};
+use super::{DenialCode, Pack, PackSource, Rule, RuleScope};
 use crate::finding::{Layer, Severity};
 use crate::yaml::{parse, Node, ParseLimits, YamlError};
 
@@ -163,12 +164,25 @@ fn compile_rule(
     let description = required_str(&mut map, "description", errors);
     let message = map.required("message").map_err(|e| errors.push(e)).ok();
     let help = map.required("help").map_err(|e| errors.push(e)).ok();
-    let when = map.optional("when").and_then(|n| compile_condition(n, scope, errors));
+
+    // A patient-month rule's `when` and evidence read the group; its
+    // `members` and examples are records.
+    let rule_scope = scope::read_scope(&mut map, errors);
+    let group = scope::group_shape(scope.root);
+    let evidence_scope = match rule_scope {
+        RuleScope::Record => scope,
+        RuleScope::PatientMonth => ShapeScope {
+            root: &group,
+            item: &group,
+        },
+    };
+    let members = scope::compile_members(&mut map, rule_scope, scope, errors);
+    let when = map.optional("when").and_then(|n| compile_condition(n, evidence_scope, errors));
     let evidence = map
         .required("evidence")
         .map_err(|e| errors.push(e))
         .ok()
-        .and_then(|n| compile_condition(n, scope, errors));
+        .and_then(|n| compile_condition(n, evidence_scope, errors));
     let examples = map
         .optional("examples")
         .and_then(|n| examples::compile_examples(n, scope.root, errors));
@@ -192,18 +206,19 @@ fn compile_rule(
     }
 
     let code = code?;
-    let message_template = add_template(templates, namespace, code, "message", message?, errors)?;
-    let help_template = add_template(templates, namespace, code, "help", help?, errors)?;
+    let message_template = add_template(templates, namespace, code, "message", rule_scope, message?, errors)?;
+    let help_template = add_template(templates, namespace, code, "help", rule_scope, help?, errors)?;
     Some(Rule {
         code: code.to_string(),
         name: name?.to_string(),
         layer: layer?,
         severity: severity?,
-        scope: super::RuleScope::Record,
+        scope: rule_scope,
         citation: citation?,
         description: description?,
         message_template,
         help_template,
+        members,
         when,
         evidence: evidence?,
         examples,
@@ -215,12 +230,17 @@ fn add_template(
     namespace: &str,
     code: &str,
     kind: &str,
+    scope: RuleScope,
     node: &Node,
     errors: &mut Vec<YamlError>,
 ) -> Option<String> {
     let text = node.as_str(kind).map_err(|e| errors.push(e)).ok()?;
     let name = format!("{namespace}/{code}/{kind}");
-    match template::add(templates, name.clone(), text) {
+    let extra = match scope {
+        RuleScope::Record => &[][..],
+        RuleScope::PatientMonth => template::GROUP_TEMPLATE_VARIABLES,
+    };
+    match template::add(templates, name.clone(), text, extra) {
         Ok(()) => Some(name),
         Err(message) => {
             errors.push(YamlError::new(message, node.span.clone()));
