@@ -228,7 +228,10 @@ fn eval_count(
             trace.misses.push(Miss {
                 pointer: item.pointer.clone(),
                 expected: expected.clone(),
-                found: Some(format!("one of {} matched{}", plural(matched, "item"), needed(&limits, bounds))),
+                found: Some(match matched {
+                    1 => format!("1 item matched{}", needed(&limits, bounds)),
+                    _ => format!("one of {} matched{}", plural(matched, "item"), needed(&limits, bounds)),
+                }),
             });
         }
         return truth;

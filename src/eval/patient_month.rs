@@ -2,9 +2,9 @@
 //! one calendar month, such as "CCM billed twice in a month".
 //!
 //! Records are offered one at a time as inputs are read. A record is kept
-//! only when it joins some patient-month rule's group (its pack is in effect
-//! on its date of service and it meets the rule's `members` condition), so
-//! the memory held is that of the relevant records, not of the whole batch.
+//! only when it joins some patient-month rule's group: its pack is in effect
+//! on its date of service, and it meets the rule's `members` condition. So
+//! memory grows with the relevant records, not with the whole batch.
 //! Once every input is read, each group is evaluated as one document:
 //! `{patient_id, month, records: [...]}`. A failing group yields one finding
 //! per record in it, located in that record.
@@ -116,7 +116,7 @@ impl<'r> PatientMonths<'r> {
             item_pointer: "",
         };
 
-        let mut kept: Option<usize> = None;
+        let mut kept_index: Option<usize> = None;
         for &pack_index in &self.packs {
             let pack = &self.rules.packs[pack_index];
             if !within_effective_dates(pack, record) {
@@ -131,7 +131,7 @@ impl<'r> PatientMonths<'r> {
                 if !joins {
                     continue;
                 }
-                let index = *kept.get_or_insert_with(|| {
+                let index = *kept_index.get_or_insert_with(|| {
                     self.records.push(record.clone());
                     self.records.len() - 1
                 });
@@ -144,7 +144,7 @@ impl<'r> PatientMonths<'r> {
                 });
             }
         }
-        kept.is_some()
+        kept_index.is_some()
     }
 
     /// Evaluates every group, in pack, rule, patient and month order.
@@ -275,7 +275,8 @@ impl<'r> PatientMonths<'r> {
     }
 }
 
-/// The `YYYY-MM` of a date of service, when all of it lies in one month.
+/// Returns the `YYYY-MM` of a date of service, when all of it lies in one
+/// month.
 fn month_of(date_of_service: &str) -> Option<String> {
     let (first, last) = Temporal::parse(date_of_service)?.days();
     if (first.year(), first.month()) != (last.year(), last.month()) {
@@ -284,10 +285,11 @@ fn month_of(date_of_service: &str) -> Option<String> {
     Some(format!("{:04}-{:02}", first.year(), first.month()))
 }
 
-/// The misses and evidence of a group's trace as seen from its record at
-/// `position`: those inside the record, relocated to it, come first. A miss
-/// about the group as a whole (such as a count over all records) is kept
-/// with an empty pointer, which locates it at the record itself.
+/// Returns the misses and evidence of a group's trace that concern its
+/// record at `position`, with pointers relocated into that record. When no
+/// miss lies inside the record, the misses about the group as a whole (such
+/// as a count over all records) are returned with an empty pointer, which
+/// locates them at the record itself.
 fn located_in(position: usize, trace: &Trace) -> (Vec<Miss>, Vec<Evidence>) {
     let prefix = format!("/records/{position}");
     let relocate = |pointer: &str| -> Option<String> {

@@ -380,7 +380,17 @@ fn compile_field_condition(
     errors: &mut Vec<YamlError>,
 ) -> Option<Condition> {
     let field_node = map.optional("field")?;
-    let (field, shape) = compile_field(field_node, scope).map_err(|e| errors.push(e)).ok()?;
+    let (field, shape) = match compile_field(field_node, scope) {
+        Ok(compiled) => compiled,
+        Err(error) => {
+            errors.push(error);
+            // The test keys are valid; only the path is wrong.
+            for key in FIELD_TESTS.iter().chain(["ignore_case"].iter()) {
+                map.optional(key);
+            }
+            return None;
+        }
+    };
 
     let tests: Vec<&'static str> = FIELD_TESTS
         .iter()

@@ -32,7 +32,7 @@ pub fn read_scope(map: &mut MapReader<'_>, errors: &mut Vec<YamlError>) -> RuleS
     }
 }
 
-/// The shape of a patient-month group: the patient id, the month
+/// Builds the shape of a patient-month group: the patient id, the month
 /// (`YYYY-MM`) and the records of that patient in that month.
 pub fn group_shape(record: &Shape) -> Shape {
     let mut fields = BTreeMap::new();
