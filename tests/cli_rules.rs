@@ -372,3 +372,25 @@ fn check_groups_a_patients_month_across_files() {
     assert!(stdout.contains("b.json:"), "{stdout}");
     assert!(stdout.ends_with("2 files checked, 2 records (0 not applicable); 2 errors, 0 warnings, 0 info\n"), "{stdout}");
 }
+
+#[test]
+fn authoring_guide_pack_passes_its_fixtures() {
+    let (code, stdout) = run(&["test", "docs/authoring/acme-ccm.yaml"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("  ok    ACME-001 ccm-time-without-activity  1 failing, 1 passing"), "{stdout}");
+}
+
+#[test]
+fn misspelled_field_is_reported_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/authoring/acme-ccm.yaml"))
+        .expect("guide pack")
+        .replace("field: activity, present: false", "field: activty, present: false");
+    let path = dir.path().join("acme-ccm.yaml");
+    std::fs::write(&path, text).expect("write");
+    let (code, stdout) = run(&["validate", path.to_str().expect("UTF-8 path")]);
+    assert_eq!(code, 2);
+    assert!(stdout.contains("`activty` is not a field of the encounter"), "{stdout}");
+    assert!(stdout.contains("did you mean `activity`?"), "{stdout}");
+    assert!(stdout.contains("the rule set has 1 error(s)"), "{stdout}");
+}
