@@ -218,7 +218,7 @@ impl<'r> PatientMonths<'r> {
                     record: &self.records[record_index],
                     group: Some((month, &record_ids)),
                 };
-                let (misses, evidence) = located_in(position, &trace);
+                let (misses, evidence) = located_in(position, &trace, &record_ids);
                 let finding = build_finding(self.rules, source, outcome, misses, evidence);
                 findings.push((record_index, finding));
             }
@@ -287,10 +287,11 @@ fn month_of(date_of_service: &str) -> Option<String> {
 
 /// Returns the misses and evidence of a group's trace that concern its
 /// record at `position`, with pointers relocated into that record. When no
-/// miss lies inside the record, the misses about the group as a whole (such
-/// as a count over all records) are returned with an empty pointer, which
-/// locates them at the record itself.
-fn located_in(position: usize, trace: &Trace) -> (Vec<Miss>, Vec<Evidence>) {
+/// miss lies inside the record, the other misses are returned with an empty
+/// pointer, which locates them at the record itself: those about the group
+/// as a whole (such as a count over all records) as they are, and those in
+/// another record naming it by its id from `record_ids`.
+fn located_in(position: usize, trace: &Trace, record_ids: &[String]) -> (Vec<Miss>, Vec<Evidence>) {
     let prefix = format!("/records/{position}");
     let relocate = |pointer: &str| -> Option<String> {
         let rest = pointer.strip_prefix(&prefix)?;
@@ -298,18 +299,23 @@ fn located_in(position: usize, trace: &Trace) -> (Vec<Miss>, Vec<Evidence>) {
     };
 
     let mut own = Vec::new();
-    let mut group = Vec::new();
+    let mut elsewhere = Vec::new();
     for miss in &trace.misses {
-        match relocate(&miss.pointer) {
-            Some(pointer) => own.push(Miss { pointer, ..miss.clone() }),
-            None if !miss.pointer.starts_with("/records/") => group.push(Miss {
-                pointer: String::new(),
-                ..miss.clone()
-            }),
-            None => {}
+        if let Some(pointer) = relocate(&miss.pointer) {
+            own.push(Miss { pointer, ..miss.clone() });
+            continue;
         }
+        let found = match other_record(&miss.pointer).and_then(|index| record_ids.get(index)) {
+            Some(id) => Some(format!("in record {id}: {}", miss.found.as_deref().unwrap_or("found"))),
+            None => miss.found.clone(),
+        };
+        elsewhere.push(Miss {
+            pointer: String::new(),
+            expected: miss.expected.clone(),
+            found,
+        });
     }
-    let misses = if own.is_empty() { group } else { own };
+    let misses = if own.is_empty() { elsewhere } else { own };
 
     let evidence = trace
         .evidence
@@ -322,6 +328,12 @@ fn located_in(position: usize, trace: &Trace) -> (Vec<Miss>, Vec<Evidence>) {
         })
         .collect();
     (misses, evidence)
+}
+
+/// Returns N for a pointer `/records/N/...` into a group document.
+fn other_record(pointer: &str) -> Option<usize> {
+    let rest = pointer.strip_prefix("/records/")?;
+    rest.split('/').next()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -353,11 +365,18 @@ mod tests {
                 },
             ],
         };
-        let (misses, _) = located_in(1, &trace);
+        let ids = ids(11);
+        let (misses, _) = located_in(1, &trace, &ids);
         let pointers: Vec<&str> = misses.iter().map(|m| m.pointer.as_str()).collect();
         assert_eq!(pointers, ["/service_lines/2"]);
-        let (misses, _) = located_in(10, &trace);
-        assert!(misses.is_empty(), "/records/1 is not /records/10's prefix");
+        let (misses, _) = located_in(10, &trace, &ids);
+        let found: Vec<Option<&str>> = misses.iter().map(|m| m.found.as_deref()).collect();
+        assert_eq!(found, [Some("in record E0: found"), Some("in record E1: found")], "/records/1 is not /records/10's prefix");
+        assert!(misses.iter().all(|m| m.pointer.is_empty()));
+    }
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("E{i}")).collect()
     }
 
     #[test]
@@ -370,7 +389,8 @@ mod tests {
                 found: None,
             }],
         };
-        let (misses, _) = located_in(0, &trace);
+        let (misses, _) = located_in(0, &trace, &ids(1));
         assert_eq!(misses[0].pointer, "");
+        assert_eq!(misses[0].found, None);
     }
 }
