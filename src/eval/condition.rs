@@ -80,8 +80,8 @@ pub fn eval(node: &CondNode, ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
             bounds,
         } => eval_sum(node, select, filter.as_deref(), of, *default, bounds, ctx, trace),
         Condition::Implies { condition, then } => {
-            // Only the consequence explains a failure: when the condition
-            // holds, what is missing is what `then` asks for.
+            // Only the consequence explains a failure. When the condition
+            // is true, what is missing is what `then` requires.
             match eval(condition, ctx, &mut Trace::default()) {
                 Truth::False => Truth::True,
                 Truth::True => eval(then, ctx, trace),

@@ -162,7 +162,7 @@ pub fn evaluate_pack(rules: &RuleSet, pack: &Pack, record: &Record) -> PackResul
     result
 }
 
-/// How one rule fared on a set of records.
+/// The outcome of one rule on a set of records.
 #[derive(Debug, Clone, Default)]
 pub struct RuleCheck {
     /// The number of records (patient-month groups, for a patient-month
@@ -252,7 +252,7 @@ fn finding(
     )
 }
 
-/// What a finding is about: a rule on a record, and for a patient-month
+/// The subject of a finding: a rule on a record, and for a patient-month
 /// rule, the month and the group's records.
 pub(crate) struct FindingSource<'a> {
     pub pack: &'a Pack,

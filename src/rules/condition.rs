@@ -98,7 +98,7 @@ pub struct Selection {
     pub anchor: Vec<PathToken>,
 }
 
-/// How a number is compared with a limit (`at_least`, `at_most`,
+/// The comparison of a number with a limit (`at_least`, `at_most`,
 /// `greater_than`, `less_than`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparison {
@@ -118,7 +118,7 @@ impl Comparison {
         }
     }
 
-    /// The comparison in words, e.g. `at least`.
+    /// Returns the comparison in words, e.g. `at least`.
     pub fn words(self) -> &'static str {
         match self {
             Comparison::AtLeast => "at least",
@@ -144,7 +144,7 @@ pub struct Bound {
 }
 
 impl Bound {
-    /// A bound with a constant limit.
+    /// Creates a bound with a constant limit.
     pub fn number(comparison: Comparison, limit: f64) -> Bound {
         Bound {
             comparison,

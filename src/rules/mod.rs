@@ -37,7 +37,7 @@ pub struct DenialCode {
     pub description: String,
 }
 
-/// What a rule's evidence is evaluated on.
+/// The unit a rule's evidence is evaluated on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleScope {
     /// One encounter record.
@@ -47,7 +47,7 @@ pub enum RuleScope {
 }
 
 impl RuleScope {
-    /// The name used in rule files and reports.
+    /// Returns the name used in rule files and reports.
     pub fn as_str(self) -> &'static str {
         match self {
             RuleScope::Record => "record",
@@ -106,7 +106,7 @@ pub struct Example {
 }
 
 impl Example {
-    /// The example's records ready for evaluation, reported under `source`.
+    /// Returns the example's records ready for evaluation, reported under `source`.
     pub fn to_records(&self, source: &Path) -> Vec<crate::record::Record> {
         let file: Arc<str> = Arc::from(source.display().to_string());
         self.records
@@ -305,8 +305,8 @@ fn check_unique_codes(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileEr
     }
 }
 
-/// The dates of service that two packs' effective ranges share, if any;
-/// `None` bounds are open.
+/// Returns the dates of service that two packs' effective ranges share, if
+/// any; `None` bounds are open.
 fn overlap(a: &Pack, b: &Pack) -> Option<(Option<Date>, Option<Date>)> {
     let from = a.effective_from.max(b.effective_from);
     let until = match (a.effective_until, b.effective_until) {
