@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod fhir;
 pub mod finding;
+pub mod fixture;
 pub mod input;
 pub mod phi;
 pub mod record;

@@ -282,3 +282,117 @@ fn miss_points_at_closest_candidate_field() {
     assert_eq!(misses.len(), 1);
     assert_eq!(misses[0].pointer, "/audit_trail/0/channel");
 }
+
+#[test]
+fn if_then_holds_when_the_condition_does_not() {
+    let condition = "if:\n  exists:\n    select: $.service_lines[*]\n    where: { field: code, equals: 99489 }\nthen:\n  exists:\n    select: $.service_lines[*]\n    where: { field: code, equals: 99487 }";
+    check(
+        condition,
+        json!({"service_lines": [{"code": "99487"}, {"code": "99489"}]}),
+        json!({"service_lines": [{"code": "99489"}]}),
+    );
+    let rules = pack(condition);
+    assert_eq!(outcome(&rules, &record(json!({}))), Outcome::Pass, "no 99489: nothing to require");
+}
+
+#[test]
+fn if_then_misses_name_only_the_consequence() {
+    let rules = pack(
+        "if: { field: encounter.id, equals: e1 }\nthen:\n  label: a care plan on record\n  field: care_plan.id\n  present: true",
+    );
+    let results = evaluate(&rules, &record(json!({})));
+    let misses = &results[0].rules[0].misses;
+    assert_eq!(misses.len(), 1);
+    assert_eq!(misses[0].expected, "a care plan on record");
+}
+
+#[test]
+fn then_without_if_is_rejected() {
+    let text = "pack:\n  id: test\n  title: Test\n  version: 0.0.1\n  layer: payer\nrules:\n  - code: TEST-001\n    name: test-rule\n    severity: error\n    citation: test\n    description: test\n    message: failed\n    help: fix it\n    evidence:\n      then: { field: care_plan.id, present: true }\n";
+    let errors = RuleSet::compile(&[PackSource::new("test.yaml", text)]).expect_err("rejected");
+    assert_eq!(errors[0].problems[0].message, "`then` needs an `if` in the same condition");
+}
+
+#[test]
+fn sum_limit_computed_from_units() {
+    // 20 minutes, plus 20 for each unit of 99439 (a line without units is one unit).
+    let condition = "sum:\n  select: $.time_log[*]\n  of: minutes\n  at_least:\n    sum: { select: \"$.service_lines[*]\", where: { field: code, equals: 99439 }, of: units, default: 1 }\n    times: 20\n    plus: 20";
+    check(
+        condition,
+        json!({"service_lines": [{"code": "99490"}, {"code": "99439", "units": 1}], "time_log": [{"minutes": 25}, {"minutes": 15}]}),
+        json!({"service_lines": [{"code": "99490"}, {"code": "99439", "units": 2}], "time_log": [{"minutes": 25}, {"minutes": 15}]}),
+    );
+    let rules = pack(condition);
+    let no_units = record(json!({"service_lines": [{"code": "99439"}], "time_log": [{"minutes": 39}]}));
+    assert_eq!(outcome(&rules, &no_units), Outcome::Fail, "a line without units counts as one unit");
+    let misses = &evaluate(&rules, &no_units)[0].rules[0].misses;
+    assert_eq!(misses[0].found.as_deref(), Some("total 39 (needed at least 40)"));
+}
+
+#[test]
+fn sum_default_counts_missing_values() {
+    check(
+        "sum:\n  select: $.service_lines[*]\n  of: units\n  default: 1\n  at_most: 2",
+        json!({"service_lines": [{"code": "99439"}, {"code": "99439"}]}),
+        json!({"service_lines": [{"code": "99439"}, {"code": "99439"}, {"code": "99439"}]}),
+    );
+}
+
+#[test]
+fn count_limit_and_field_limit() {
+    check(
+        "count:\n  select: $.notes[*]\n  at_least: { count: { select: \"$.audit_trail[*]\" } }",
+        json!({}),
+        json!({"audit_trail": [{"id": "a1", "type": "x"}, {"id": "a2", "type": "y"}]}),
+    );
+    check(
+        "exists:\n  select: $.service_lines[*]\n  where: { field: minutes, at_least: { field: units, times: 20 } }",
+        json!({"service_lines": [{"code": "99490", "units": 1, "minutes": 20}]}),
+        json!({"service_lines": [{"code": "99490", "units": 2, "minutes": 39}]}),
+    );
+}
+
+#[test]
+fn computed_limit_with_missing_field_fails() {
+    let rules = pack("exists:\n  select: $.service_lines[*]\n  where: { field: minutes, at_least: { field: units, times: 20 } }");
+    let without_units = record(json!({"service_lines": [{"code": "99490", "minutes": 60}]}));
+    assert_eq!(outcome(&rules, &without_units), Outcome::Fail);
+}
+
+#[test]
+fn computed_limit_needs_one_aggregate() {
+    let text = "pack:\n  id: test\n  title: Test\n  version: 0.0.1\n  layer: payer\nrules:\n  - code: TEST-001\n    name: test-rule\n    severity: error\n    citation: test\n    description: test\n    message: failed\n    help: fix it\n    evidence:\n      sum: { select: \"$.time_log[*]\", of: minutes, at_least: { times: 20 } }\n";
+    let errors = RuleSet::compile(&[PackSource::new("test.yaml", text)]).expect_err("rejected");
+    assert_eq!(errors[0].problems[0].message, "a computed limit needs exactly one of `sum`, `count` or `field`");
+}
+
+#[test]
+fn count_over_limit_points_at_every_match() {
+    let rules = pack("count:\n  select: $.service_lines[*]\n  where: { field: code, equals: 99490 }\n  at_most: 1");
+    let twice = record(json!({"service_lines": [{"code": "99490"}, {"code": "99213"}, {"code": "99490"}]}));
+    let results = evaluate(&rules, &twice);
+    assert_eq!(results[0].rules[0].outcome, Outcome::Fail);
+    let pointers: Vec<&str> = results[0].rules[0].misses.iter().map(|m| m.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/service_lines/0", "/service_lines/2"]);
+    assert_eq!(results[0].rules[0].misses[0].found.as_deref(), Some("one of 2 items matched"));
+}
+
+#[test]
+fn within_years_before() {
+    check(
+        "field: patient.last_visit_date\nwithin: { of: $.encounter.date_of_service, window: 1 year, direction: before }",
+        json!({"patient": {"id": "p1", "last_visit_date": "2025-03-06"}}),
+        json!({"patient": {"id": "p1", "last_visit_date": "2025-03-05"}}),
+    );
+}
+
+#[test]
+fn rule_when_limits_where_the_rule_applies() {
+    let text = "pack:\n  id: test\n  title: Test\n  version: 0.0.1\n  layer: payer\nrules:\n  - code: TEST-001\n    name: test-rule\n    severity: error\n    citation: test\n    description: test\n    message: failed\n    help: fix it\n    when:\n      exists: { select: \"$.service_lines[*]\", where: { field: code, equals: 99491 } }\n    evidence: { field: care_plan.id, present: true }\n";
+    let rules = RuleSet::compile(&[PackSource::new("test.yaml", text)]).expect("compiles");
+    let without_code = evaluate(&rules, &record(json!({})));
+    assert!(without_code[0].rules.is_empty(), "not evaluated without 99491");
+    assert!(without_code[0].findings.is_empty());
+    let with_code = evaluate(&rules, &record(json!({"service_lines": [{"code": "99491"}]})));
+    assert_eq!(with_code[0].rules[0].outcome, Outcome::Fail);
+}

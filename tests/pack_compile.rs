@@ -14,3 +14,14 @@ fn shipped_packs_compile() {
         }
     }
 }
+
+#[test]
+fn every_shipped_rule_has_examples() {
+    let set = RuleSet::shipped().expect("shipped packs compile");
+    assert_eq!(set.packs.len(), 2);
+    for pack in &set.packs {
+        for rule in &pack.rules {
+            assert!(rule.examples.is_some(), "{} has no examples for its documentation", rule.code);
+        }
+    }
+}

@@ -10,7 +10,8 @@ use super::dates::{self, Temporal};
 use super::Truth;
 use crate::finding::{Evidence, Miss};
 use crate::rules::condition::{
-    Bound, CondNode, Condition, EvidenceFields, FieldPath, FieldTest, PathToken, Scope, Selection,
+    format_number, Aggregate, Bound, Comparison, CondNode, Condition, EvidenceFields, FieldPath, FieldTest, PathToken,
+    Quantity, Scope, Selection,
 };
 
 /// The record and the item a condition is evaluated against.
@@ -75,8 +76,21 @@ pub fn eval(node: &CondNode, ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
             select,
             filter,
             of,
+            default,
             bounds,
-        } => eval_sum(node, select, filter.as_deref(), of, bounds, ctx, trace),
+        } => eval_sum(node, select, filter.as_deref(), of, *default, bounds, ctx, trace),
+        Condition::Implies { condition, then } => {
+            // Only the consequence explains a failure. When the condition
+            // is true, what is missing is what `then` requires.
+            match eval(condition, ctx, &mut Trace::default()) {
+                Truth::False => Truth::True,
+                Truth::True => eval(then, ctx, trace),
+                Truth::Unknown => match eval(then, ctx, trace) {
+                    Truth::True => Truth::True,
+                    _ => Truth::Unknown,
+                },
+            }
+        }
         Condition::Field { field, test } => eval_field(node, field, test, ctx, trace),
     }
 }
@@ -154,6 +168,10 @@ fn eval_count(
     ctx: Ctx<'_>,
     trace: &mut Trace,
 ) -> Truth {
+    let limits = match resolve_bounds(bounds, ctx) {
+        Ok(limits) => limits,
+        Err(truth) => return limit_miss(node, bounds, truth, selection, ctx, trace),
+    };
     let items = select(selection, ctx);
     let mut matched = 0usize;
     let mut unknown = 0usize;
@@ -187,7 +205,7 @@ fn eval_count(
         }
     }
 
-    let holds = |n: usize| bounds.iter().all(|b| b.holds(n as f64));
+    let holds = |n: usize| limits.iter().all(|(comparison, limit)| comparison.holds(n as f64, *limit));
     let truth = if holds(matched) && (unknown == 0 || (0..=unknown).all(|u| holds(matched + u))) {
         Truth::True
     } else if (0..=unknown).any(|u| holds(matched + u)) {
@@ -201,6 +219,23 @@ fn eval_count(
         return truth;
     }
     let expected = node.describe();
+    let too_many = limits
+        .iter()
+        .any(|(comparison, limit)| comparison.is_upper() && !comparison.holds(matched as f64, *limit));
+    if too_many {
+        // Every matching item is part of the problem: point at each.
+        for item in &found {
+            trace.misses.push(Miss {
+                pointer: item.pointer.clone(),
+                expected: expected.clone(),
+                found: Some(match matched {
+                    1 => format!("1 item matched{}", needed(&limits, bounds)),
+                    _ => format!("one of {} matched{}", plural(matched, "item"), needed(&limits, bounds)),
+                }),
+            });
+        }
+        return truth;
+    }
     match closest {
         Some((_, pointer, item_trace)) if !item_trace.misses.is_empty() && matched == 0 => {
             // Point at the item that came closest and say what it lacked.
@@ -225,11 +260,11 @@ fn eval_count(
             pointer: anchor_pointer(selection, ctx),
             expected,
             found: Some(if items.is_empty() {
-                "nothing selected".to_string()
+                format!("nothing selected{}", needed(&limits, bounds))
             } else if truth == Truth::Unknown {
                 format!("{} matched, {} could not be decided", plural(matched, "item"), unknown)
             } else {
-                format!("{} matched", plural(matched, "item"))
+                format!("{} matched{}", plural(matched, "item"), needed(&limits, bounds))
             }),
         }),
     }
@@ -297,20 +332,67 @@ fn scalar_text(value: &Value) -> Option<String> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn eval_sum(
     node: &CondNode,
     selection: &Selection,
     filter: Option<&CondNode>,
     of: &FieldPath,
+    default: Option<f64>,
     bounds: &[Bound],
     ctx: Ctx<'_>,
     trace: &mut Trace,
 ) -> Truth {
-    let items = select(selection, ctx);
-    let mut total = 0.0;
-    let mut uncertain = false;
-    let mut found = Vec::new();
-    for item in &items {
+    let limits = match resolve_bounds(bounds, ctx) {
+        Ok(limits) => limits,
+        Err(truth) => return limit_miss(node, bounds, truth, selection, ctx, trace),
+    };
+    let total = total(selection, filter, of, default, ctx);
+    let holds = limits.iter().all(|(comparison, limit)| comparison.holds(total.value, *limit));
+    let truth = match (holds, total.uncertain) {
+        (true, false) => Truth::True,
+        (_, true) => Truth::Unknown,
+        (false, false) => Truth::False,
+    };
+    if truth == Truth::True {
+        trace.evidence.extend(
+            total
+                .items
+                .iter()
+                .map(|item| describe_item(item, selection, &empty_fields(), node, ctx.root)),
+        );
+    } else {
+        trace.misses.push(Miss {
+            pointer: anchor_pointer(selection, ctx),
+            expected: node.describe(),
+            found: Some(format!("total {}{}", format_number(total.value), needed(&limits, bounds))),
+        });
+    }
+    truth
+}
+
+/// The total of a field over the selected items that meet a filter.
+struct Total<'v> {
+    value: f64,
+    /// True when some item's filter could not be decided.
+    uncertain: bool,
+    /// The items that were added.
+    items: Vec<Selected<'v>>,
+}
+
+fn total<'v>(
+    selection: &Selection,
+    filter: Option<&CondNode>,
+    of: &FieldPath,
+    default: Option<f64>,
+    ctx: Ctx<'v>,
+) -> Total<'v> {
+    let mut result = Total {
+        value: 0.0,
+        uncertain: false,
+        items: Vec::new(),
+    };
+    for item in select(selection, ctx) {
         let item_ctx = Ctx {
             root: ctx.root,
             item: item.value,
@@ -323,32 +405,113 @@ fn eval_sum(
         match truth {
             Truth::True => {}
             Truth::Unknown => {
-                uncertain = true;
+                result.uncertain = true;
                 continue;
             }
             Truth::False => continue,
         }
-        if let Some(n) = of.resolve(ctx.root, item.value).and_then(Value::as_f64) {
-            total += n;
-            found.push(describe_item(item, selection, &empty_fields(), node, ctx.root));
+        let value = of
+            .resolve(ctx.root, item.value)
+            .filter(|v| !is_empty(v))
+            .and_then(Value::as_f64)
+            .or(default);
+        if let Some(n) = value {
+            result.value += n;
+            result.items.push(item);
         }
     }
-    let holds = bounds.iter().all(|b| b.holds(total));
-    let truth = match (holds, uncertain) {
-        (true, false) => Truth::True,
-        (_, true) => Truth::Unknown,
-        (false, false) => Truth::False,
+    result
+}
+
+/// Resolves each bound's limit in `ctx`. A limit that cannot be decided
+/// makes the condition unknown, and a missing one makes it fail.
+fn resolve_bounds(bounds: &[Bound], ctx: Ctx<'_>) -> Result<Vec<(Comparison, f64)>, Truth> {
+    bounds
+        .iter()
+        .map(|bound| quantity(&bound.limit, ctx).map(|limit| (bound.comparison, limit)))
+        .collect()
+}
+
+/// Computes a limit: `Err(Unknown)` when a filter in it cannot be decided,
+/// `Err(False)` when the field it names is missing.
+fn quantity(quantity: &Quantity, ctx: Ctx<'_>) -> Result<f64, Truth> {
+    let (base, times, plus) = match quantity {
+        Quantity::Number(n) => return Ok(*n),
+        Quantity::Computed { base, times, plus } => (base, times, plus),
     };
-    if truth == Truth::True {
-        trace.evidence.extend(found);
-    } else {
-        trace.misses.push(Miss {
-            pointer: anchor_pointer(selection, ctx),
-            expected: node.describe(),
-            found: Some(format!("total {}", crate::rules::condition::format_number(total))),
-        });
-    }
+    let value = match base.as_ref() {
+        Aggregate::Sum {
+            select,
+            filter,
+            of,
+            default,
+        } => {
+            let total = total(select, filter.as_deref(), of, *default, ctx);
+            if total.uncertain {
+                return Err(Truth::Unknown);
+            }
+            total.value
+        }
+        Aggregate::Count { select: selection, filter } => {
+            let mut count = 0.0;
+            for item in select(selection, ctx) {
+                let item_ctx = Ctx {
+                    root: ctx.root,
+                    item: item.value,
+                    item_pointer: &item.pointer,
+                };
+                match filter.as_deref().map(|f| eval(f, item_ctx, &mut Trace::default())) {
+                    None | Some(Truth::True) => count += 1.0,
+                    Some(Truth::Unknown) => return Err(Truth::Unknown),
+                    Some(Truth::False) => {}
+                }
+            }
+            count
+        }
+        Aggregate::Field(field) => field
+            .resolve(ctx.root, ctx.item)
+            .and_then(Value::as_f64)
+            .ok_or(Truth::False)?,
+    };
+    Ok(times * value + plus)
+}
+
+/// Records why a computed limit could not be used.
+fn limit_miss(
+    node: &CondNode,
+    bounds: &[Bound],
+    truth: Truth,
+    selection: &Selection,
+    ctx: Ctx<'_>,
+    trace: &mut Trace,
+) -> Truth {
+    let limits: Vec<String> = bounds.iter().filter(|b| b.limit.is_computed()).map(|b| b.limit.describe()).collect();
+    let found = match truth {
+        Truth::Unknown => format!("the limit {} could not be decided", limits.join(", ")),
+        _ => format!("the limit {} could not be computed: a field it names is missing", limits.join(", ")),
+    };
+    trace.misses.push(Miss {
+        pointer: anchor_pointer(selection, ctx),
+        expected: node.describe(),
+        found: Some(found),
+    });
     truth
+}
+
+/// Describes the computed limits, e.g. ` (needed at least 40)`, so that a
+/// miss shows the number the record had to reach.
+fn needed(limits: &[(Comparison, f64)], bounds: &[Bound]) -> String {
+    let parts: Vec<String> = limits
+        .iter()
+        .zip(bounds)
+        .filter(|(_, bound)| bound.limit.is_computed())
+        .map(|((comparison, limit), _)| format!("{} {}", comparison.words(), format_number(*limit)))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" (needed {})", parts.join(" and "))
+    }
 }
 
 fn empty_fields() -> EvidenceFields {
@@ -391,9 +554,10 @@ fn eval_field(node: &CondNode, field: &FieldPath, test: &FieldTest, ctx: Ctx<'_>
         (FieldTest::Order { other, order }, Some(value)) => {
             compare_dates(value, other, ctx, |v, o| dates::order(v, o, *order))
         }
-        (FieldTest::Compare(bound), Some(value)) => match value.as_f64() {
-            Some(n) => Truth::from(bound.holds(n)),
-            None => Truth::False,
+        (FieldTest::Compare(bound), Some(value)) => match (value.as_f64(), quantity(&bound.limit, ctx)) {
+            (Some(n), Ok(limit)) => Truth::from(bound.comparison.holds(n, limit)),
+            (Some(_), Err(truth)) => truth,
+            (None, _) => Truth::False,
         },
     };
 

@@ -124,6 +124,14 @@ pub fn within(value: &Temporal, reference: &Temporal, window: Window) -> Truth {
             let span = i64::from(days).days();
             range_test(value, reference, direction, |d, forward| shift(d, span, forward))
         }
+        Window::Months { months, direction } => {
+            let span = i64::from(months).months();
+            range_test(value, reference, direction, |d, forward| shift(d, span, forward))
+        }
+        Window::Years { years, direction } => {
+            let span = i64::from(years).years();
+            range_test(value, reference, direction, |d, forward| shift(d, span, forward))
+        }
         Window::BusinessDays { days, direction } => {
             range_test(value, reference, direction, |d, forward| add_business_days(d, days, forward))
         }
@@ -192,6 +200,13 @@ pub fn order(value: &Temporal, other: &Temporal, relation: DateOrder) -> Truth {
     // Day precision: decide only when the day ranges settle it.
     let (v_first, v_last) = value.days();
     let (o_first, o_last) = other.days();
+    // A whole date stands for its calendar day, so any time on that day is
+    // on it: "on or before 2026-03-31" includes 2026-03-31T10:05.
+    let whole_day = matches!(value, Temporal::Day(_)) || matches!(other, Temporal::Day(_));
+    let same_single_day = v_first == v_last && o_first == o_last && v_first == o_first;
+    if whole_day && same_single_day && matches!(relation, DateOrder::OnOrBefore | DateOrder::OnOrAfter) {
+        return Truth::True;
+    }
     let (earlier, later) = match relation {
         DateOrder::Before | DateOrder::OnOrBefore => (v_last < o_first, v_first > o_last),
         DateOrder::After | DateOrder::OnOrAfter => (v_first > o_last, v_last < o_first),
@@ -300,6 +315,19 @@ mod tests {
     }
 
     #[test]
+    fn month_and_year_windows_follow_the_calendar() {
+        let year_before = Window::Years { years: 1, direction: Direction::Before };
+        assert_eq!(within(&t("2025-03-03"), &t("2026-03-03"), year_before), Truth::True);
+        assert_eq!(within(&t("2025-03-02"), &t("2026-03-03"), year_before), Truth::False);
+        // A leap day steps back a year to February 28.
+        assert_eq!(within(&t("2023-02-28"), &t("2024-02-29"), year_before), Truth::True);
+        assert_eq!(within(&t("2023-02-27"), &t("2024-02-29"), year_before), Truth::False);
+        let month_after = Window::Months { months: 1, direction: Direction::After };
+        assert_eq!(within(&t("2026-02-28"), &t("2026-01-31"), month_after), Truth::True);
+        assert_eq!(within(&t("2026-03-01"), &t("2026-01-31"), month_after), Truth::False);
+    }
+
+    #[test]
     fn business_days_skip_weekends() {
         // 2026-03-06 is a Friday; four business days later is Thursday 03-12.
         let friday = Date::new(2026, 3, 6).unwrap();
@@ -318,12 +346,25 @@ mod tests {
     }
 
     #[test]
+    fn time_on_a_whole_date_is_on_that_date() {
+        let day = t("2026-03-31");
+        let time = t("2026-03-31T10:05:00-05:00");
+        assert_eq!(order(&time, &day, DateOrder::OnOrBefore), Truth::True);
+        assert_eq!(order(&time, &day, DateOrder::OnOrAfter), Truth::True);
+        assert_eq!(order(&day, &time, DateOrder::OnOrBefore), Truth::True);
+        assert_eq!(order(&t("2026-04-01T08:00:00-05:00"), &day, DateOrder::OnOrBefore), Truth::False);
+        // Strict order within the same day stays undecided.
+        assert_eq!(order(&time, &day, DateOrder::Before), Truth::Unknown);
+    }
+
+    #[test]
     fn ordering_that_precision_cannot_settle_is_unknown() {
         assert_eq!(order(&t("2026-03-03T09:00:00"), &t("2026-03-03T10:00:00Z"), DateOrder::Before), Truth::Unknown);
         assert_eq!(order(&t("2026-03"), &t("2026-03-10"), DateOrder::Before), Truth::Unknown);
         assert_eq!(order(&t("2026-02"), &t("2026-03-10"), DateOrder::Before), Truth::True);
         assert_eq!(order(&t("2026-03-03"), &t("2026-03-03T10:00:00Z"), DateOrder::Before), Truth::Unknown);
         assert_eq!(order(&t("2026-03-03"), &t("2026-03-03"), DateOrder::OnOrBefore), Truth::True);
+        assert_eq!(order(&t("2026-03-03T09:00:00"), &t("2026-03-03T10:00:00Z"), DateOrder::OnOrBefore), Truth::Unknown);
         assert_eq!(order(&t("2026-03-03"), &t("2026-03-03"), DateOrder::Before), Truth::False);
     }
 }

@@ -6,14 +6,18 @@
 
 mod condition;
 pub mod dates;
+mod patient_month;
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::finding::{Evidence, Finding, Miss, Outcome, Severity};
 use crate::record::Record;
-use crate::rules::{Pack, Rule, RuleSet, TemplateContext};
+use crate::rules::{Pack, Rule, RuleScope, RuleSet, TemplateContext};
 
 pub use condition::normalize_text;
+pub use patient_month::{PatientMonthReport, PatientMonthResult, PatientMonths};
 use condition::{eval, Ctx, Trace};
 
 /// Three-valued truth: a comparison the record's precision cannot settle is
@@ -130,6 +134,15 @@ pub fn evaluate_pack(rules: &RuleSet, pack: &Pack, record: &Record) -> PackResul
     }
 
     for rule in &pack.rules {
+        // Patient-month rules need the whole month; see `patient_month`.
+        if rule.scope != RuleScope::Record {
+            continue;
+        }
+        if let Some(when) = &rule.when {
+            if eval(when, ctx, &mut Trace::default()) != Truth::True {
+                continue;
+            }
+        }
         let mut trace = Trace::default();
         let outcome = match eval(&rule.evidence, ctx, &mut trace) {
             Truth::True => Outcome::Pass,
@@ -149,7 +162,60 @@ pub fn evaluate_pack(rules: &RuleSet, pack: &Pack, record: &Record) -> PackResul
     result
 }
 
-fn within_effective_dates(pack: &Pack, record: &Record) -> bool {
+/// The outcome of one rule on a set of records.
+#[derive(Debug, Clone, Default)]
+pub struct RuleCheck {
+    /// The number of records (patient-month groups, for a patient-month
+    /// rule) the rule was evaluated on.
+    pub evaluated: usize,
+    /// The rule's findings on those records.
+    pub findings: Vec<Finding>,
+}
+
+/// Evaluates `pack` on `records`, as `check` would with only that pack
+/// loaded, and returns how each of its rules fared, by rule code. Used to
+/// check examples and fixtures.
+pub fn check_pack(rules: &RuleSet, pack: &Pack, records: &[Record]) -> BTreeMap<String, RuleCheck> {
+    let mut checks: BTreeMap<String, RuleCheck> = pack
+        .rules
+        .iter()
+        .map(|rule| (rule.code.clone(), RuleCheck::default()))
+        .collect();
+    for record in records {
+        let result = evaluate_pack(rules, pack, record);
+        for rule in &result.rules {
+            if let Some(check) = checks.get_mut(&rule.code) {
+                check.evaluated += 1;
+            }
+        }
+        for finding in result.findings {
+            if let Some(check) = checks.get_mut(&finding.code) {
+                check.findings.push(finding);
+            }
+        }
+    }
+
+    let mut patient_months = PatientMonths::for_pack(rules, pack);
+    for record in records {
+        patient_months.add(record);
+    }
+    for result in patient_months.finish().results {
+        if let Some(check) = checks.get_mut(&result.rule.code) {
+            check.evaluated += 1;
+            check.findings.extend(result.findings.into_iter().map(|(_, finding)| finding));
+        }
+    }
+    checks
+}
+
+/// Evaluates one rule of `pack` on `records`; see [`check_pack`].
+pub fn check_rule(rules: &RuleSet, pack: &Pack, rule: &Rule, records: &[Record]) -> RuleCheck {
+    check_pack(rules, pack, records)
+        .remove(&rule.code)
+        .unwrap_or_default()
+}
+
+pub(crate) fn within_effective_dates(pack: &Pack, record: &Record) -> bool {
     if pack.effective_from.is_none() && pack.effective_until.is_none() {
         return true;
     }
@@ -172,6 +238,42 @@ fn finding(
     outcome: Outcome,
     trace: &Trace,
 ) -> Finding {
+    build_finding(
+        rules,
+        FindingSource {
+            pack,
+            rule,
+            record,
+            group: None,
+        },
+        outcome,
+        trace.misses.clone(),
+        trace.evidence.clone(),
+    )
+}
+
+/// The subject of a finding: a rule on a record, and for a patient-month
+/// rule, the month and the group's records.
+pub(crate) struct FindingSource<'a> {
+    pub pack: &'a Pack,
+    pub rule: &'a Rule,
+    pub record: &'a Record,
+    pub group: Option<(&'a str, &'a [String])>,
+}
+
+pub(crate) fn build_finding(
+    rules: &RuleSet,
+    source: FindingSource<'_>,
+    outcome: Outcome,
+    misses: Vec<Miss>,
+    evidence: Vec<Evidence>,
+) -> Finding {
+    let FindingSource {
+        pack,
+        rule,
+        record,
+        group,
+    } = source;
     let text = |pointer: &str| {
         record
             .value
@@ -192,8 +294,10 @@ fn finding(
             id: &pack.id,
             version: &pack.version,
         },
-        evidence: &trace.evidence,
-        misses: &trace.misses,
+        evidence: &evidence,
+        misses: &misses,
+        month: group.map(|(month, _)| month),
+        group_records: group.map(|(_, records)| records),
     };
     let mut message = rules.render(&rule.message_template, &context);
     // An undecidable rule is reported as a warning whatever its severity:
@@ -217,12 +321,8 @@ fn finding(
         message,
         help: rules.render(&rule.help_template, &context),
         citation: rule.citation.clone(),
-        pointer: trace
-            .misses
-            .first()
-            .map(|m| m.pointer.clone())
-            .unwrap_or_default(),
-        misses: trace.misses.clone(),
-        evidence: trace.evidence.clone(),
+        pointer: misses.first().map(|m| m.pointer.clone()).unwrap_or_default(),
+        misses,
+        evidence,
     }
 }

@@ -98,31 +98,137 @@ pub struct Selection {
     pub anchor: Vec<PathToken>,
 }
 
-/// A numeric bound (`at_least`, `at_most`, `greater_than`, `less_than`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Bound {
-    AtLeast(f64),
-    AtMost(f64),
-    GreaterThan(f64),
-    LessThan(f64),
+/// The comparison of a number with a limit (`at_least`, `at_most`,
+/// `greater_than`, `less_than`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    AtLeast,
+    AtMost,
+    GreaterThan,
+    LessThan,
 }
 
-impl Bound {
-    pub fn holds(self, value: f64) -> bool {
+impl Comparison {
+    pub fn holds(self, value: f64, limit: f64) -> bool {
         match self {
-            Bound::AtLeast(n) => value >= n,
-            Bound::AtMost(n) => value <= n,
-            Bound::GreaterThan(n) => value > n,
-            Bound::LessThan(n) => value < n,
+            Comparison::AtLeast => value >= limit,
+            Comparison::AtMost => value <= limit,
+            Comparison::GreaterThan => value > limit,
+            Comparison::LessThan => value < limit,
         }
     }
 
-    pub fn describe(self) -> String {
+    /// Returns the comparison in words, e.g. `at least`.
+    pub fn words(self) -> &'static str {
         match self {
-            Bound::AtLeast(n) => format!("at least {}", format_number(n)),
-            Bound::AtMost(n) => format!("at most {}", format_number(n)),
-            Bound::GreaterThan(n) => format!("more than {}", format_number(n)),
-            Bound::LessThan(n) => format!("less than {}", format_number(n)),
+            Comparison::AtLeast => "at least",
+            Comparison::AtMost => "at most",
+            Comparison::GreaterThan => "more than",
+            Comparison::LessThan => "less than",
+        }
+    }
+
+    /// True for `at_most` and `less_than`, which a value fails by being too
+    /// large.
+    pub fn is_upper(self) -> bool {
+        matches!(self, Comparison::AtMost | Comparison::LessThan)
+    }
+}
+
+/// A numeric bound: a comparison with a constant or with a limit computed
+/// from the record.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    pub comparison: Comparison,
+    pub limit: Quantity,
+}
+
+impl Bound {
+    /// Creates a bound with a constant limit.
+    pub fn number(comparison: Comparison, limit: f64) -> Bound {
+        Bound {
+            comparison,
+            limit: Quantity::Number(limit),
+        }
+    }
+
+    /// True for the bound `exists` uses: at least 1.
+    pub fn is_at_least_one(&self) -> bool {
+        self.comparison == Comparison::AtLeast && matches!(self.limit, Quantity::Number(n) if n == 1.0)
+    }
+
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.comparison.words(), self.limit.describe())
+    }
+}
+
+/// A number in a rule: a constant, or `times` × an aggregate of the record
+/// `+ plus`, e.g. 20 + 20 × the units of 99439.
+#[derive(Debug, Clone)]
+pub enum Quantity {
+    Number(f64),
+    Computed {
+        base: Box<Aggregate>,
+        times: f64,
+        plus: f64,
+    },
+}
+
+impl Quantity {
+    /// True when the limit depends on the record.
+    pub fn is_computed(&self) -> bool {
+        matches!(self, Quantity::Computed { .. })
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Quantity::Number(n) => format_number(*n),
+            Quantity::Computed { base, times, plus } => {
+                let scaled = if *times == 1.0 {
+                    base.describe()
+                } else {
+                    format!("{} × {}", format_number(*times), base.describe())
+                };
+                if *plus == 0.0 {
+                    scaled
+                } else {
+                    format!("{} + {scaled}", format_number(*plus))
+                }
+            }
+        }
+    }
+}
+
+/// A value computed from the record for a [`Quantity`].
+#[derive(Debug, Clone)]
+pub enum Aggregate {
+    /// The total of `of` over the selected items that meet `filter`; an
+    /// item without `of` counts as `default`, or is skipped without one.
+    Sum {
+        select: Selection,
+        filter: Option<Box<CondNode>>,
+        of: FieldPath,
+        default: Option<f64>,
+    },
+    /// The number of selected items that meet `filter`.
+    Count {
+        select: Selection,
+        filter: Option<Box<CondNode>>,
+    },
+    /// A number field.
+    Field(FieldPath),
+}
+
+impl Aggregate {
+    pub fn describe(&self) -> String {
+        let filtered = |select: &Selection, filter: &Option<Box<CondNode>>| match filter {
+            Some(filter) => format!("{} where {}", select.text, filter.describe()),
+            None => select.text.clone(),
+        };
+        match self {
+            Aggregate::Sum { select, filter, of, .. } => format!("(total {} of {})", of.text, filtered(select, filter)),
+            Aggregate::Count { select, filter } => format!("(number of {})", filtered(select, filter)),
+            Aggregate::Field(field) => field.text.clone(),
         }
     }
 }
@@ -153,6 +259,11 @@ pub enum Window {
     SameDay,
     SameMonth,
     Days { days: u32, direction: Direction },
+    /// Calendar months; a day missing from the target month moves to its
+    /// last day (March 31 minus one month is February 28 or 29).
+    Months { months: u32, direction: Direction },
+    /// Calendar years; February 29 moves to February 28.
+    Years { years: u32, direction: Direction },
     /// Monday to Friday; public holidays are not excluded.
     BusinessDays { days: u32, direction: Direction },
 }
@@ -213,12 +324,19 @@ pub enum Condition {
         bounds: Vec<Bound>,
         evidence: EvidenceFields,
     },
-    /// Sums a field over the selected items that meet `filter`.
+    /// Sums a field over the selected items that meet `filter`; an item
+    /// without the field counts as `default`, or is skipped without one.
     Sum {
         select: Selection,
         filter: Option<Box<CondNode>>,
         of: FieldPath,
+        default: Option<f64>,
         bounds: Vec<Bound>,
+    },
+    /// Holds when `condition` does not hold, or when `then` holds.
+    Implies {
+        condition: Box<CondNode>,
+        then: Box<CondNode>,
     },
     Field { field: FieldPath, test: FieldTest },
 }
@@ -247,7 +365,7 @@ impl CondNode {
                 bounds,
                 ..
             } => {
-                let count = if bounds == &[Bound::AtLeast(1.0)] {
+                let count = if matches!(bounds.as_slice(), [bound] if bound.is_at_least_one()) {
                     "an item".to_string()
                 } else {
                     let parts: Vec<String> = bounds.iter().map(|b| b.describe()).collect();
@@ -259,10 +377,26 @@ impl CondNode {
                 }
             }
             Condition::Sum {
-                select, of, bounds, ..
+                select,
+                filter,
+                of,
+                bounds,
+                ..
             } => {
                 let parts: Vec<String> = bounds.iter().map(|b| b.describe()).collect();
-                format!("total {} of {} {}", of.text, select.text, parts.join(" and "))
+                match filter {
+                    Some(filter) => format!(
+                        "total {} of {} where {} {}",
+                        of.text,
+                        select.text,
+                        filter.describe(),
+                        parts.join(" and ")
+                    ),
+                    None => format!("total {} of {} {}", of.text, select.text, parts.join(" and ")),
+                }
+            }
+            Condition::Implies { condition, then } => {
+                format!("if {} then {}", condition.describe(), then.describe())
             }
             Condition::Field { field, test } => describe_test(field, test),
         }
@@ -291,6 +425,12 @@ fn describe_test(field: &FieldPath, test: &FieldTest) -> String {
             Window::SameMonth => format!("{name} in the same calendar month as {}", of.text),
             Window::Days { days, direction } => {
                 format!("{name} within {days} days {} {}", direction_word(*direction), of.text)
+            }
+            Window::Months { months, direction } => {
+                format!("{name} within {months} months {} {}", direction_word(*direction), of.text)
+            }
+            Window::Years { years, direction } => {
+                format!("{name} within {years} years {} {}", direction_word(*direction), of.text)
             }
             Window::BusinessDays { days, direction } => format!(
                 "{name} within {days} business days {} {}",

@@ -11,6 +11,7 @@ mod denial;
 mod error;
 pub mod shape;
 mod template;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,13 +21,16 @@ use jiff::civil::Date;
 pub use compile::compile_pack;
 pub use denial::{unprocessable_reason, DenialCode, DenialMatch, GROUP_CODES};
 pub use error::{RuleFileError, RuleProblem};
-pub use template::{PackInfo, RuleInfo, TemplateContext, TEMPLATE_VARIABLES};
+pub use template::{PackInfo, RuleInfo, TemplateContext, GROUP_TEMPLATE_VARIABLES, TEMPLATE_VARIABLES};
 
 use crate::finding::{Layer, Severity};
 use condition::CondNode;
 
 /// The packs shipped with claimlint, compiled into the binary.
-pub const SHIPPED_PACKS: &[(&str, &str)] = &[("rules/ccm32.yaml", include_str!("../../rules/ccm32.yaml"))];
+pub const SHIPPED_PACKS: &[(&str, &str)] = &[
+    ("rules/ccm32.yaml", include_str!("../../rules/ccm32.yaml")),
+    ("rules/cms-ccm.yaml", include_str!("../../rules/cms-ccm.yaml")),
+];
 
 /// The appeal letter templates of the shipped packs, by path.
 pub const SHIPPED_TEMPLATES: &[(&str, &str)] = &[(
@@ -53,6 +57,25 @@ pub struct AppealSpec {
     pub embedded: Option<&'static str>,
 }
 
+/// The unit a rule's evidence is evaluated on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleScope {
+    /// One encounter record.
+    Record,
+    /// All records of one patient in one calendar month.
+    PatientMonth,
+}
+
+impl RuleScope {
+    /// Returns the name used in rule files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleScope::Record => "record",
+            RuleScope::PatientMonth => "patient-month",
+        }
+    }
+}
+
 /// One compiled rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -62,13 +85,70 @@ pub struct Rule {
     pub name: String,
     pub layer: Layer,
     pub severity: Severity,
+    pub scope: RuleScope,
     pub citation: String,
     pub description: String,
     /// Template names of the message and help in the rule set's environment.
     pub(crate) message_template: String,
     pub(crate) help_template: String,
+    /// For a patient-month rule, the records that join a patient's month;
+    /// `None` means the records the pack applies to.
+    pub members: Option<CondNode>,
+    /// Records (or patient-month groups) on which the rule is evaluated;
+    /// it does not apply where this does not surely hold.
+    pub when: Option<CondNode>,
     /// The evidence requirement; the rule passes when it holds.
     pub evidence: CondNode,
+    /// A failing and a passing example, checked when the rule set compiles.
+    pub examples: Option<RuleExamples>,
+}
+
+/// A rule's documented examples.
+#[derive(Debug, Clone)]
+pub struct RuleExamples {
+    /// Records on which the rule reports a finding.
+    pub fail: Example,
+    /// Records on which the rule is evaluated and passes.
+    pub pass: Example,
+}
+
+/// One example: the records as the rule file writes them (one, or several
+/// for a patient-month rule).
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// Each record as written, without the `record_type` marker unless the
+    /// author wrote it.
+    pub records: Vec<serde_json::Value>,
+    /// Span of the example in the pack file.
+    pub(crate) span: crate::yaml::Span,
+    /// For each record, the span of every node by its JSON pointer.
+    pub(crate) spans: Vec<Vec<(String, crate::yaml::Span)>>,
+}
+
+impl Example {
+    /// Returns the example's records ready for evaluation, reported under `source`.
+    pub fn to_records(&self, source: &Path) -> Vec<crate::record::Record> {
+        let file: Arc<str> = Arc::from(source.display().to_string());
+        self.records
+            .iter()
+            .enumerate()
+            .map(|(index, written)| {
+                let value = compile::example_record(written);
+                let id = value
+                    .pointer("/encounter/id")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("example-{}", index + 1));
+                crate::record::Record {
+                    id,
+                    value,
+                    format: crate::record::SourceFormat::Canonical,
+                    origin: crate::record::Origin::new(file.clone(), None, ""),
+                    provenance: Vec::new(),
+                }
+            })
+            .collect()
+    }
 }
 
 /// One compiled pack.
@@ -157,10 +237,16 @@ impl RuleSet {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(RuleSet {
-            packs: packs.into_iter().map(|(pack, _)| pack).collect(),
+        let set = RuleSet {
+            packs: packs.iter().map(|(pack, _)| pack.clone()).collect(),
             templates,
-        })
+        };
+        let sources: Vec<&PackSource> = packs.iter().map(|(_, source)| *source).collect();
+        let errors = verify::verify_examples(&set, &sources);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(set)
     }
 
     /// Compiles the shipped packs.
@@ -168,7 +254,8 @@ impl RuleSet {
         RuleSet::compile(&PackSource::shipped())
     }
 
-    /// Finds a rule by its code.
+    /// Finds a rule by its code. When several versions of its pack are
+    /// loaded, returns the rule of the first one loaded.
     pub fn rule(&self, code: &str) -> Option<(&Pack, &Rule)> {
         self.packs
             .iter()
@@ -186,18 +273,30 @@ impl RuleSet {
             .find(|(_, denial)| denial.label.eq_ignore_ascii_case(label))
     }
 
+    /// Returns the source text of a rule's help template, as written.
+    pub fn help_source(&self, rule: &Rule) -> Option<String> {
+        let template = self.templates.get_template(&rule.help_template).ok()?;
+        Some(template.source().to_string())
+    }
+
     /// Renders a rule's message or help template.
     pub(crate) fn render(&self, template: &str, context: &TemplateContext) -> String {
         template::render(&self.templates, template, context)
     }
 }
 
+/// Checks the identity of every pack: a rule code belongs to one pack id,
+/// and the versions of one pack id differ and cover disjoint dates of
+/// service, so that exactly one version applies to each encounter.
 fn check_unique_codes(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileError>) {
-    let mut seen: Vec<(&str, &Path)> = Vec::new();
-    for (pack, source) in packs {
+    let mut seen: Vec<(&str, &str, &Path)> = Vec::new();
+    for (index, (pack, source)) in packs.iter().enumerate() {
         let mut problems = Vec::new();
         for rule in &pack.rules {
-            if let Some((_, first)) = seen.iter().find(|(code, _)| *code == rule.code) {
+            let other_pack = seen
+                .iter()
+                .find(|(code, pack_id, _)| *code == rule.code && *pack_id != pack.id);
+            if let Some((_, _, first)) = other_pack {
                 let span = error::find_scalar(&source.text, &rule.code);
                 problems.push(RuleProblem::new(
                     format!("duplicate rule code `{}` (also defined in {})", rule.code, first.display()),
@@ -205,7 +304,39 @@ fn check_unique_codes(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileEr
                     Some("give each rule a code of its own; codes identify findings across versions".to_string()),
                 ));
             } else {
-                seen.push((&rule.code, &pack.source));
+                seen.push((&rule.code, &pack.id, &pack.source));
+            }
+        }
+        for (earlier, earlier_source) in packs[..index].iter().filter(|(p, _)| p.id == pack.id) {
+            let span = error::find_scalar(&source.text, &pack.version);
+            if earlier.version == pack.version {
+                problems.push(RuleProblem::new(
+                    format!(
+                        "pack `{}` version {} is loaded twice (also from {})",
+                        pack.id,
+                        pack.version,
+                        earlier_source.path.display()
+                    ),
+                    span,
+                    Some("give each version of a pack its own version number".to_string()),
+                ));
+            } else if let Some((from, until)) = overlap(earlier, pack) {
+                problems.push(RuleProblem::new(
+                    format!(
+                        "pack `{}` versions {} and {} (from {}) both apply to dates of service {}",
+                        pack.id,
+                        pack.version,
+                        earlier.version,
+                        earlier_source.path.display(),
+                        describe_range(from, until)
+                    ),
+                    span,
+                    Some(
+                        "give each version `effective` dates that do not overlap, e.g. end the older one \
+                         with `until` the day before the newer one's `from`"
+                            .to_string(),
+                    ),
+                ));
             }
         }
         if !problems.is_empty() {
@@ -234,5 +365,28 @@ fn check_unique_denials(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFile
         if !problems.is_empty() {
             errors.push(RuleFileError::new(source, problems));
         }
+    }
+}
+
+/// Returns the dates of service that two packs' effective ranges share, if
+/// any; `None` bounds are open.
+fn overlap(a: &Pack, b: &Pack) -> Option<(Option<Date>, Option<Date>)> {
+    let from = a.effective_from.max(b.effective_from);
+    let until = match (a.effective_until, b.effective_until) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    };
+    match (from, until) {
+        (Some(from), Some(until)) if from > until => None,
+        _ => Some((from, until)),
+    }
+}
+
+fn describe_range(from: Option<Date>, until: Option<Date>) -> String {
+    match (from, until) {
+        (None, None) => "at every date".to_string(),
+        (Some(from), None) => format!("from {from} on"),
+        (None, Some(until)) => format!("up to {until}"),
+        (Some(from), Some(until)) => format!("from {from} to {until}"),
     }
 }

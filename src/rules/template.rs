@@ -21,6 +21,10 @@ pub const TEMPLATE_VARIABLES: &[&str] = &[
     "misses",
 ];
 
+/// The names that only patient-month rules' templates may use: the month
+/// (`YYYY-MM`) and the encounter ids of the group's records.
+pub const GROUP_TEMPLATE_VARIABLES: &[&str] = &["month", "group_records"];
+
 /// The values a message or help template is rendered with.
 #[derive(Debug, Serialize)]
 pub struct TemplateContext<'a> {
@@ -32,6 +36,12 @@ pub struct TemplateContext<'a> {
     pub pack: PackInfo<'a>,
     pub evidence: &'a [Evidence],
     pub misses: &'a [Miss],
+    /// The group's month, for patient-month rules only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month: Option<&'a str>,
+    /// The encounter ids of the group's records, for patient-month rules only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_records: Option<&'a [String]>,
 }
 
 #[derive(Debug, Serialize)]
@@ -56,27 +66,31 @@ pub fn environment() -> Environment<'static> {
 }
 
 /// Adds a template, rejecting syntax errors and names outside
-/// [`TEMPLATE_VARIABLES`].
-pub fn add(env: &mut Environment<'static>, name: String, source: &str) -> Result<(), String> {
+/// [`TEMPLATE_VARIABLES`] and `extra`.
+pub fn add(env: &mut Environment<'static>, name: String, source: &str, extra: &[&str]) -> Result<(), String> {
     env.add_template_owned(name.clone(), source.to_string())
         .map_err(|e| format!("invalid template: {}", e.detail().unwrap_or(&e.to_string())))?;
     let template = env
         .get_template(&name)
         .map_err(|e| format!("invalid template: {e}"))?;
+    let available: Vec<&str> = TEMPLATE_VARIABLES.iter().chain(extra).copied().collect();
     let mut unknown: Vec<String> = template
         .undeclared_variables(false)
         .into_iter()
-        .filter(|v| !TEMPLATE_VARIABLES.contains(&v.as_str()))
+        .filter(|v| !available.contains(&v.as_str()))
         .collect();
     unknown.sort();
     if let Some(first) = unknown.first() {
-        let hint = match crate::yaml::suggest(first, TEMPLATE_VARIABLES) {
+        if GROUP_TEMPLATE_VARIABLES.contains(&first.as_str()) {
+            return Err(format!("template uses `{first}`, which only rules with `scope: patient-month` have"));
+        }
+        let hint = match crate::yaml::suggest(first, &available) {
             Some(near) => format!(" (did you mean `{near}`?)"),
             None => String::new(),
         };
         return Err(format!(
             "template uses undefined variable `{first}`{hint}; available: {}",
-            TEMPLATE_VARIABLES.join(", ")
+            available.join(", ")
         ));
     }
     Ok(())
@@ -98,7 +112,7 @@ mod tests {
     #[test]
     fn unknown_variable_is_rejected_with_suggestion() {
         let mut env = environment();
-        let error = add(&mut env, "t".into(), "no invite on {{ date_of_servce }}").unwrap_err();
+        let error = add(&mut env, "t".into(), "no invite on {{ date_of_servce }}", &[]).unwrap_err();
         assert!(error.contains("`date_of_servce`"), "{error}");
         assert!(error.contains("did you mean `date_of_service`?"), "{error}");
     }
@@ -106,12 +120,20 @@ mod tests {
     #[test]
     fn patient_data_is_not_available() {
         let mut env = environment();
-        assert!(add(&mut env, "t".into(), "{{ patient.email }}").is_err());
+        assert!(add(&mut env, "t".into(), "{{ patient.email }}", &[]).is_err());
     }
 
     #[test]
     fn syntax_error_is_rejected() {
         let mut env = environment();
-        assert!(add(&mut env, "t".into(), "{{ record_id ").is_err());
+        assert!(add(&mut env, "t".into(), "{{ record_id ", &[]).is_err());
+    }
+
+    #[test]
+    fn group_variables_need_a_patient_month_rule() {
+        let mut env = environment();
+        let error = add(&mut env, "t".into(), "billed twice in {{ month }}", &[]).unwrap_err();
+        assert_eq!(error, "template uses `month`, which only rules with `scope: patient-month` have");
+        assert!(add(&mut env, "u".into(), "billed twice in {{ month }}", GROUP_TEMPLATE_VARIABLES).is_ok());
     }
 }

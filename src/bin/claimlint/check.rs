@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use claimlint::diagnostic::{Level, SourceDiagnostic};
-use claimlint::eval::{self, PackResult};
+use claimlint::eval::{self, PackResult, PatientMonthReport, PatientMonths};
 use claimlint::finding::{Finding, Severity};
 use claimlint::input::InputError;
 use claimlint::record::Record;
@@ -68,7 +68,13 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
 
     let mut totals = Totals::default();
     let mut reported = Vec::new();
-    let mut loaded = inputs::load(&paths, |record| evaluate(&rules, record, &mut totals, &mut reported));
+    let mut patient_months = PatientMonths::new(&rules);
+    let mut loaded = inputs::load(&paths, |record| {
+        patient_months.add(&record);
+        evaluate(&rules, record, &mut totals, &mut reported);
+    });
+    // Patient-month rules run once every record of the month has been read.
+    report_patient_months(patient_months.finish(), &mut totals, &mut reported);
     totals.files = loaded.files;
     totals.skipped = loaded.skipped;
     totals.unreadable = loaded.unreadable_inputs();
@@ -101,6 +107,34 @@ fn evaluate(rules: &RuleSet, record: Record, totals: &mut Totals, reported: &mut
     }
     if !findings.is_empty() {
         reported.push(Reported { record, findings });
+    }
+}
+
+/// Counts the findings of patient-month rules and adds them to the records
+/// they are about, next to those records' own findings.
+fn report_patient_months(report: PatientMonthReport, totals: &mut Totals, reported: &mut Vec<Reported>) {
+    let mut by_record: Vec<Vec<Finding>> = vec![Vec::new(); report.records.len()];
+    for (index, finding) in report.results.into_iter().flat_map(|r| r.findings) {
+        match finding.severity {
+            Severity::Error => totals.errors += 1,
+            Severity::Warning => totals.warnings += 1,
+            Severity::Info => totals.infos += 1,
+        }
+        if let Some(findings) = by_record.get_mut(index) {
+            findings.push(finding);
+        }
+    }
+    for (record, findings) in report.records.into_iter().zip(by_record) {
+        if findings.is_empty() {
+            continue;
+        }
+        let existing = reported
+            .iter_mut()
+            .find(|r| r.record.origin == record.origin && r.record.id == record.id);
+        match existing {
+            Some(entry) => entry.findings.extend(findings),
+            None => reported.push(Reported { record, findings }),
+        }
     }
 }
 

@@ -42,8 +42,12 @@ mod check;
 mod inputs;
 mod report;
 mod discover;
+mod docs;
+mod explain;
 mod render;
 mod rules_arg;
+mod rules_cmd;
+mod test_cmd;
 
 use std::process::ExitCode;
 
@@ -75,6 +79,16 @@ enum Command {
     /// Write appeal letters for denied claims from the evidence in their
     /// records, or say what evidence is missing.
     Appeal(appeal::AppealArgs),
+    /// Write the rule documentation pages (docs/rules/), or check they are current.
+    Docs(docs::DocsArgs),
+    /// Show a rule's documentation: what it checks, examples, how to fix it.
+    Explain(explain::ExplainArgs),
+    /// List the loaded rule packs and their rules.
+    Rules(rules_cmd::RulesArgs),
+    /// Run each pack's pass and fail fixtures and report every rule that misbehaves.
+    Test(test_cmd::TestArgs),
+    /// Compile rule pack files and report every problem, without reading records.
+    Validate(rules_cmd::ValidateArgs),
 }
 
 /// How a command ended, mapped to the documented exit codes.
@@ -115,6 +129,11 @@ fn main() -> ExitCode {
     let status = match cli.command {
         Command::Check(args) => check::run(args, &renderer),
         Command::Appeal(args) => appeal::run(args, &renderer),
+        Command::Docs(args) => docs::run(args, &renderer),
+        Command::Explain(args) => explain::run(args, &renderer),
+        Command::Rules(args) => rules_cmd::run(args, &renderer),
+        Command::Test(args) => test_cmd::run(args, &renderer),
+        Command::Validate(args) => rules_cmd::validate(args, &renderer),
     };
     status.into()
 }

@@ -57,3 +57,11 @@ pub fn load(paths: &[PathBuf]) -> Result<RuleSet, Vec<SourceDiagnostic>> {
 fn to_diagnostics(errors: Vec<claimlint::rules::RuleFileError>) -> Vec<SourceDiagnostic> {
     errors.iter().flat_map(|e| e.diagnostics()).collect()
 }
+
+/// Prints rule-set diagnostics and a closing line saying what was skipped.
+pub fn print_errors(diagnostics: &[SourceDiagnostic], renderer: &crate::render::Renderer, skipped: &str) {
+    for diagnostic in diagnostics {
+        print!("{}", renderer.render(diagnostic));
+    }
+    println!("claimlint: the rule set has {} error(s); {skipped}", diagnostics.len());
+}

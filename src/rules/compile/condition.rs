@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::path::{compile_field, compile_selection, ShapeScope};
 use crate::rules::condition::{
-    Bound, CondNode, Condition, DateOrder, Direction, EvidenceFields, FieldPath, FieldTest, Window,
+    Aggregate, Bound, Comparison, CondNode, Condition, DateOrder, Direction, EvidenceFields, FieldPath, FieldTest,
+    Quantity, Window,
 };
 use crate::rules::shape::{ScalarKind, Shape};
 use crate::yaml::{suggest, Node, NodeKind, YamlError};
@@ -15,7 +16,7 @@ use crate::yaml::{suggest, Node, NodeKind, YamlError};
 /// rejected rather than slowing every record.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
-const OPERATORS: &[&str] = &["all", "any", "not", "exists", "count", "sum", "field"];
+const OPERATORS: &[&str] = &["all", "any", "not", "if", "exists", "count", "sum", "field"];
 const FIELD_TESTS: &[&str] = &[
     "equals",
     "one_of",
@@ -95,6 +96,13 @@ fn report_missing_operator(node: &Node, errors: &mut Vec<YamlError>) {
     candidates.push("label");
     for (key, _) in entries {
         let Ok(name) = key.as_str("key") else { continue };
+        if name == "then" {
+            errors.push(
+                YamlError::new("`then` needs an `if` in the same condition", key.span.clone())
+                    .with_help("write `if: CONDITION` beside `then: CONDITION`"),
+            );
+            return;
+        }
         if candidates.contains(&name) {
             continue;
         }
@@ -145,6 +153,20 @@ fn compile_operator(
             let inner = compile_condition(node, scope, errors)?;
             Some(Condition::Not(Box::new(inner)))
         }
+        "if" => {
+            let condition = map.optional("if").and_then(|node| compile_condition(node, scope, errors));
+            let then = match map.required("then") {
+                Ok(node) => compile_condition(node, scope, errors),
+                Err(error) => {
+                    errors.push(error);
+                    None
+                }
+            };
+            Some(Condition::Implies {
+                condition: Box::new(condition?),
+                then: Box::new(then?),
+            })
+        }
         "exists" | "count" | "sum" => {
             let key = match op {
                 "exists" => "exists",
@@ -178,15 +200,15 @@ fn compile_selection_condition(
         None => None,
     };
 
+    // A computed limit is evaluated where the condition is, not per item.
     let mut bounds = Vec::new();
-    for (key, make) in BOUND_KEYS {
+    for (key, comparison) in BOUND_KEYS {
         if op == "exists" {
             break;
         }
         if let Some(value) = map.optional(key) {
-            match value.as_f64(key) {
-                Ok(n) => bounds.push(make(n)),
-                Err(e) => errors.push(e),
+            if let Some(limit) = compile_quantity(value, scope, errors) {
+                bounds.push(Bound { comparison, limit });
             }
         }
     }
@@ -195,7 +217,7 @@ fn compile_selection_condition(
         "exists" => Condition::Count {
             select,
             filter,
-            bounds: vec![Bound::AtLeast(1.0)],
+            bounds: vec![Bound::number(Comparison::AtLeast, 1.0)],
             evidence: compile_evidence_fields(&mut map, item_scope, errors),
         },
         "count" => {
@@ -217,6 +239,7 @@ fn compile_selection_condition(
             let of_node = map.required("of").map_err(|e| errors.push(e)).ok()?;
             let (of, of_shape) = compile_field(of_node, item_scope).map_err(|e| errors.push(e)).ok()?;
             expect_kind(of_node, &of, &of_shape, &[ScalarKind::Number], "`sum`", errors);
+            let default = compile_default(&mut map, errors);
             if bounds.is_empty() {
                 errors.push(
                     YamlError::new("`sum` needs a bound", node.span.clone())
@@ -228,6 +251,7 @@ fn compile_selection_condition(
                 select,
                 filter,
                 of,
+                default,
                 bounds,
             }
         }
@@ -236,14 +260,92 @@ fn compile_selection_condition(
     Some(condition)
 }
 
-type BoundMaker = fn(f64) -> Bound;
-
-const BOUND_KEYS: [(&str, BoundMaker); 4] = [
-    ("at_least", Bound::AtLeast),
-    ("at_most", Bound::AtMost),
-    ("greater_than", Bound::GreaterThan),
-    ("less_than", Bound::LessThan),
+const BOUND_KEYS: [(&str, Comparison); 4] = [
+    ("at_least", Comparison::AtLeast),
+    ("at_most", Comparison::AtMost),
+    ("greater_than", Comparison::GreaterThan),
+    ("less_than", Comparison::LessThan),
 ];
+
+const AGGREGATES: &[&str] = &["sum", "count", "field"];
+
+/// Compiles a limit: a number, or a mapping with one of `sum`, `count` or
+/// `field` and optional `times` and `plus`, e.g.
+/// `{ sum: { select: …, of: units, default: 1 }, times: 20, plus: 20 }`.
+fn compile_quantity(node: &Node, scope: ShapeScope<'_>, errors: &mut Vec<YamlError>) -> Option<Quantity> {
+    if !matches!(node.kind, NodeKind::Map(_)) {
+        return node.as_f64("a limit").map(Quantity::Number).map_err(|e| errors.push(e)).ok();
+    }
+    let mut map = node.as_map("a computed limit").ok()?;
+    let present: Vec<&str> = AGGREGATES.iter().copied().filter(|k| map.key_span(k).is_some()).collect();
+    let base = match present.as_slice() {
+        ["field"] => {
+            let field_node = map.optional("field")?;
+            let (field, shape) = compile_field(field_node, scope).map_err(|e| errors.push(e)).ok()?;
+            expect_kind(field_node, &field, &shape, &[ScalarKind::Number], "a computed limit", errors);
+            Aggregate::Field(field)
+        }
+        [key @ ("sum" | "count")] => {
+            let inner = map.optional(key)?;
+            compile_aggregate(key, inner, scope, errors)?
+        }
+        _ => {
+            errors.push(
+                YamlError::new("a computed limit needs exactly one of `sum`, `count` or `field`", node.span.clone())
+                    .with_help("e.g. `at_least: { sum: { select: …, of: units }, times: 20, plus: 20 }`"),
+            );
+            return None;
+        }
+    };
+    let mut number = |key: &'static str, default: f64| match map.optional(key) {
+        Some(node) => node.as_f64(key).map_err(|e| errors.push(e)).ok(),
+        None => Some(default),
+    };
+    let times = number("times", 1.0);
+    let plus = number("plus", 0.0);
+    errors.extend(map.finish());
+    Some(Quantity::Computed {
+        base: Box::new(base),
+        times: times?,
+        plus: plus?,
+    })
+}
+
+/// Compiles the `sum` or `count` of a computed limit.
+fn compile_aggregate(key: &str, node: &Node, scope: ShapeScope<'_>, errors: &mut Vec<YamlError>) -> Option<Aggregate> {
+    let mut map = node.as_map(&format!("`{key}`")).map_err(|e| errors.push(e)).ok()?;
+    let select_node = map.required("select").map_err(|e| errors.push(e)).ok()?;
+    let (select, item_shape) = compile_selection(select_node, scope).map_err(|e| errors.push(e)).ok()?;
+    let item_scope = ShapeScope {
+        root: scope.root,
+        item: &item_shape,
+    };
+    let filter = match map.optional("where") {
+        Some(where_node) => Some(Box::new(compile_condition(where_node, item_scope, errors)?)),
+        None => None,
+    };
+    let aggregate = if key == "sum" {
+        let of_node = map.required("of").map_err(|e| errors.push(e)).ok()?;
+        let (of, of_shape) = compile_field(of_node, item_scope).map_err(|e| errors.push(e)).ok()?;
+        expect_kind(of_node, &of, &of_shape, &[ScalarKind::Number], "`sum`", errors);
+        let default = compile_default(&mut map, errors);
+        Aggregate::Sum {
+            select,
+            filter,
+            of,
+            default,
+        }
+    } else {
+        Aggregate::Count { select, filter }
+    };
+    errors.extend(map.finish());
+    Some(aggregate)
+}
+
+/// Reads a sum's `default`: the value of an item whose `of` field is missing.
+fn compile_default(map: &mut crate::yaml::MapReader<'_>, errors: &mut Vec<YamlError>) -> Option<f64> {
+    map.optional("default")?.as_f64("default").map_err(|e| errors.push(e)).ok()
+}
 
 fn compile_evidence_fields(
     map: &mut crate::yaml::MapReader<'_>,
@@ -278,7 +380,17 @@ fn compile_field_condition(
     errors: &mut Vec<YamlError>,
 ) -> Option<Condition> {
     let field_node = map.optional("field")?;
-    let (field, shape) = compile_field(field_node, scope).map_err(|e| errors.push(e)).ok()?;
+    let (field, shape) = match compile_field(field_node, scope) {
+        Ok(compiled) => compiled,
+        Err(error) => {
+            errors.push(error);
+            // The test keys are valid; only the path is wrong.
+            for key in FIELD_TESTS.iter().chain(["ignore_case"].iter()) {
+                map.optional(key);
+            }
+            return None;
+        }
+    };
 
     let tests: Vec<&'static str> = FIELD_TESTS
         .iter()
@@ -379,9 +491,9 @@ fn compile_field_condition(
         }
         _ => {
             expect_kind(field_node, &field, &shape, &[ScalarKind::Number], &format!("`{test_name}`"), errors);
-            let n = arg.as_f64(test_name).map_err(|e| errors.push(e)).ok()?;
-            let make = BOUND_KEYS.iter().find(|(k, _)| *k == test_name).map(|(_, m)| *m)?;
-            FieldTest::Compare(make(n))
+            let comparison = BOUND_KEYS.iter().find(|(k, _)| *k == test_name).map(|(_, c)| *c)?;
+            let limit = compile_quantity(arg, scope, errors)?;
+            FieldTest::Compare(Bound { comparison, limit })
         }
     };
     Some(Condition::Field { field, test })
@@ -422,7 +534,7 @@ fn compile_window(
         None => {
             errors.push(
                 YamlError::new(format!("invalid window `{window_text}`"), window_node.span.clone())
-                    .with_help("use same-day, same-month, `N days` or `N business days`"),
+                    .with_help("use same-day, same-month, `N days`, `N business days`, `N months` or `N years`"),
             );
             return None;
         }
@@ -431,7 +543,8 @@ fn compile_window(
     Some((of, window))
 }
 
-/// Parses `same-day`, `same-month`, `N days` or `N business days`.
+/// Parses `same-day`, `same-month`, `N days`, `N business days`, `N months`
+/// or `N years`.
 fn parse_window(text: &str, direction: Direction) -> Option<Window> {
     match text.trim() {
         "same-day" => return Some(Window::SameDay),
@@ -439,10 +552,12 @@ fn parse_window(text: &str, direction: Direction) -> Option<Window> {
         _ => {}
     }
     let words: Vec<&str> = text.split_whitespace().collect();
-    let days: u32 = words.first()?.parse().ok()?;
+    let count: u32 = words.first()?.parse().ok()?;
     match words[1..] {
-        ["day"] | ["days"] => Some(Window::Days { days, direction }),
-        ["business", "day"] | ["business", "days"] => Some(Window::BusinessDays { days, direction }),
+        ["day"] | ["days"] => Some(Window::Days { days: count, direction }),
+        ["business", "day"] | ["business", "days"] => Some(Window::BusinessDays { days: count, direction }),
+        ["month"] | ["months"] => Some(Window::Months { months: count, direction }),
+        ["year"] | ["years"] => Some(Window::Years { years: count, direction }),
         _ => None,
     }
 }
@@ -501,6 +616,14 @@ mod tests {
         assert_eq!(
             parse_window("1 day", Direction::Around),
             Some(Window::Days { days: 1, direction: Direction::Around })
+        );
+        assert_eq!(
+            parse_window("1 year", Direction::Before),
+            Some(Window::Years { years: 1, direction: Direction::Before })
+        );
+        assert_eq!(
+            parse_window("3 months", Direction::After),
+            Some(Window::Months { months: 3, direction: Direction::After })
         );
         assert_eq!(parse_window("four days", Direction::After), None);
         assert_eq!(parse_window("3 weeks", Direction::After), None);

@@ -2,7 +2,11 @@
 
 mod condition;
 mod denial;
+mod examples;
 mod path;
+mod scope;
+
+pub(crate) use self::examples::as_record as example_record;
 
 use jiff::civil::Date;
 
@@ -11,7 +15,7 @@ use self::path::ShapeScope;
 use super::error::{RuleFileError, RuleProblem};
 use super::shape::Shape;
 use super::template;
-use super::{AppealSpec, DenialCode, Pack, PackSource, Rule};
+use super::{AppealSpec, DenialCode, Pack, PackSource, Rule, RuleScope};
 use crate::finding::{Layer, Severity};
 use crate::yaml::{parse, Node, ParseLimits, YamlError};
 
@@ -90,11 +94,14 @@ fn compile_root(
 
     let mut rules = Vec::new();
     if let (Some(node), Some(pack_id), Some(pack_layer)) = (rules_node, &id, layer) {
+        // Templates are named per pack version, because two versions of a
+        // pack share rule codes.
+        let namespace = format!("{pack_id}@{}", version.as_deref().unwrap_or_default());
         match node.as_seq("`rules`") {
             Ok([]) => errors.push(YamlError::new("`rules` is empty", node.span.clone())),
             Ok(items) => {
                 for item in items {
-                    if let Some(rule) = compile_rule(item, pack_id, pack_layer, scope, templates, errors) {
+                    if let Some(rule) = compile_rule(item, &namespace, pack_layer, scope, templates, errors) {
                         check_duplicate(&rules, &rule, item, errors);
                         rules.push(rule);
                     }
@@ -138,7 +145,7 @@ fn check_duplicate(rules: &[Rule], rule: &Rule, node: &Node, errors: &mut Vec<Ya
 
 fn compile_rule(
     node: &Node,
-    pack_id: &str,
+    namespace: &str,
     pack_layer: Layer,
     scope: ShapeScope<'_>,
     templates: &mut minijinja::Environment<'static>,
@@ -162,11 +169,28 @@ fn compile_rule(
     let description = required_str(&mut map, "description", errors);
     let message = map.required("message").map_err(|e| errors.push(e)).ok();
     let help = map.required("help").map_err(|e| errors.push(e)).ok();
+
+    // A patient-month rule's `when` and evidence read the group; its
+    // `members` and examples are records.
+    let rule_scope = scope::read_scope(&mut map, errors);
+    let group = scope::group_shape(scope.root);
+    let evidence_scope = match rule_scope {
+        RuleScope::Record => scope,
+        RuleScope::PatientMonth => ShapeScope {
+            root: &group,
+            item: &group,
+        },
+    };
+    let members = scope::compile_members(&mut map, rule_scope, scope, errors);
+    let when = map.optional("when").and_then(|n| compile_condition(n, evidence_scope, errors));
     let evidence = map
         .required("evidence")
         .map_err(|e| errors.push(e))
         .ok()
-        .and_then(|n| compile_condition(n, scope, errors));
+        .and_then(|n| compile_condition(n, evidence_scope, errors));
+    let examples = map
+        .optional("examples")
+        .and_then(|n| examples::compile_examples(n, scope.root, errors));
     errors.extend(map.finish());
 
     if let (Some(code), Some(node)) = (code, code_node) {
@@ -187,32 +211,41 @@ fn compile_rule(
     }
 
     let code = code?;
-    let message_template = add_template(templates, pack_id, code, "message", message?, errors)?;
-    let help_template = add_template(templates, pack_id, code, "help", help?, errors)?;
+    let message_template = add_template(templates, namespace, code, "message", rule_scope, message?, errors)?;
+    let help_template = add_template(templates, namespace, code, "help", rule_scope, help?, errors)?;
     Some(Rule {
         code: code.to_string(),
         name: name?.to_string(),
         layer: layer?,
         severity: severity?,
+        scope: rule_scope,
         citation: citation?,
         description: description?,
         message_template,
         help_template,
+        members,
+        when,
         evidence: evidence?,
+        examples,
     })
 }
 
 fn add_template(
     templates: &mut minijinja::Environment<'static>,
-    pack_id: &str,
+    namespace: &str,
     code: &str,
     kind: &str,
+    scope: RuleScope,
     node: &Node,
     errors: &mut Vec<YamlError>,
 ) -> Option<String> {
     let text = node.as_str(kind).map_err(|e| errors.push(e)).ok()?;
-    let name = format!("{pack_id}/{code}/{kind}");
-    match template::add(templates, name.clone(), text) {
+    let name = format!("{namespace}/{code}/{kind}");
+    let extra = match scope {
+        RuleScope::Record => &[][..],
+        RuleScope::PatientMonth => template::GROUP_TEMPLATE_VARIABLES,
+    };
+    match template::add(templates, name.clone(), text, extra) {
         Ok(()) => Some(name),
         Err(message) => {
             errors.push(YamlError::new(message, node.span.clone()));
