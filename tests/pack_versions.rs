@@ -109,3 +109,19 @@ fn rule_code_in_another_pack_is_still_a_duplicate() {
     let errors = RuleSet::compile(&[source("demo-2026.yaml"), PackSource::new("other.yaml", text)]).expect_err("rejected");
     assert!(errors[0].problems[0].message.starts_with("duplicate rule code `DEMO-001`"));
 }
+
+#[test]
+fn versions_of_one_pack_share_denial_labels() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/ccm32.yaml")).unwrap();
+    assert!(text.contains("    from: \"2024-01-01\"\n"));
+    let old = text.replace("    from: \"2024-01-01\"\n", "    from: \"2024-01-01\"\n    until: \"2026-12-31\"\n");
+    let new = text
+        .replace("version: 1.0.0", "version: 1.1.0")
+        .replace("    from: \"2024-01-01\"\n", "    from: \"2027-01-01\"\n");
+    let set = claimlint::rules::RuleSet::compile(&[
+        claimlint::rules::PackSource::new("ccm32-1.0.yaml", old),
+        claimlint::rules::PackSource::new("ccm32-1.1.yaml", new),
+    ]);
+    let set = set.unwrap_or_else(|e| panic!("{:?}", e[0].problems));
+    assert_eq!(set.packs.len(), 2);
+}

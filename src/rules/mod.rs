@@ -347,19 +347,21 @@ fn check_unique_codes(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileEr
 
 /// A denial label answered by two packs would make the appeal ambiguous.
 fn check_unique_denials(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileError>) {
-    let mut seen: Vec<(String, &Path)> = Vec::new();
+    let mut seen: Vec<(String, &str, &Path)> = Vec::new();
     for (pack, source) in packs {
         let mut problems = Vec::new();
         for denial in &pack.denials {
             let key = denial.label.to_ascii_uppercase();
-            if let Some((_, first)) = seen.iter().find(|(label, _)| *label == key) {
+            // Versions of one pack answer the same denials.
+            let other = seen.iter().find(|(label, id, _)| *label == key && *id != pack.id);
+            if let Some((_, _, first)) = other {
                 problems.push(RuleProblem::new(
                     format!("denial `{}` is already answered by {}", denial.label, first.display()),
                     error::find_scalar(&source.text, &denial.label),
                     Some("let one pack answer each denial label".to_string()),
                 ));
             } else {
-                seen.push((key, &pack.source));
+                seen.push((key, &pack.id, &pack.source));
             }
         }
         if !problems.is_empty() {
