@@ -112,16 +112,25 @@ fn rule_code_in_another_pack_is_still_a_duplicate() {
 
 #[test]
 fn versions_of_one_pack_share_denial_labels() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/ccm32.yaml")).unwrap();
-    assert!(text.contains("    from: \"2024-01-01\"\n"));
-    let old = text.replace("    from: \"2024-01-01\"\n", "    from: \"2024-01-01\"\n    until: \"2026-12-31\"\n");
-    let new = text
-        .replace("version: 1.0.0", "version: 1.1.0")
-        .replace("    from: \"2024-01-01\"\n", "    from: \"2027-01-01\"\n");
+    let pack = |version: &str, effective: &str| {
+        format!(
+            "pack:\n  id: demo\n  title: Demo\n  version: {version}\n  layer: payer\n  effective: {effective}\n  denials:\n    - label: DEMO1\n      description: Demo denial\nrules:\n  - code: DEMO-001\n    name: encounter-id-missing\n    severity: error\n    citation: demo\n    description: demo\n    message: missing\n    help: add it\n    evidence:\n      field: encounter.id\n      present: true\n"
+        )
+    };
     let set = claimlint::rules::RuleSet::compile(&[
-        claimlint::rules::PackSource::new("ccm32-1.0.yaml", old),
-        claimlint::rules::PackSource::new("ccm32-1.1.yaml", new),
+        claimlint::rules::PackSource::new("demo-1.yaml", pack("1.0.0", "{ until: \"2025-12-31\" }")),
+        claimlint::rules::PackSource::new("demo-2.yaml", pack("2.0.0", "{ from: \"2026-01-01\" }")),
     ]);
     let set = set.unwrap_or_else(|e| panic!("{:?}", e[0].problems));
     assert_eq!(set.packs.len(), 2);
+
+    let other = claimlint::rules::RuleSet::compile(&[
+        claimlint::rules::PackSource::new("demo-1.yaml", pack("1.0.0", "{ until: \"2025-12-31\" }")),
+        claimlint::rules::PackSource::new(
+            "other.yaml",
+            pack("1.0.0", "{ from: \"2026-01-01\" }").replace("id: demo", "id: other").replace("DEMO-001", "OTHER-001"),
+        ),
+    ]);
+    let errors = other.expect_err("two packs answer DEMO1");
+    assert!(errors[0].problems[0].message.contains("denial `DEMO1` is already answered by demo-1.yaml"));
 }
