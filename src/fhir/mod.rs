@@ -1,6 +1,13 @@
 //! FHIR R4 input: Bundles and Bulk-FHIR NDJSON mapped into canonical records.
 
+mod mapping;
+
 use serde_json::Value;
+
+pub use mapping::{
+    ChannelMapping, CodeMatch, CodeSet, CodeSystems, DenialMapping, EventMapping, FhirMapping, MappingFileError,
+    NoteTypeMapping, PatientEducation, PayerTypeMapping, PaymentStatusMapping, BUILTIN_MAPPING_TEXT, PORTAL_EVENT_TYPES,
+};
 
 use crate::input::InputError;
 use crate::record::{Origin, Record};
