@@ -12,6 +12,7 @@ use claimlint::appeal::output::{self, Format};
 use claimlint::appeal::profile::{PayerDirectory, PracticeProfile};
 use claimlint::appeal::template::{LetterTemplate, TemplateError};
 use claimlint::diagnostic::{Level, SourceDiagnostic};
+use claimlint::fhir::FhirMapping;
 use claimlint::record::Record;
 use claimlint::rules::Pack;
 use jiff::civil::Date;
@@ -155,7 +156,7 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
     let mut totals = Totals::default();
     let mut considered = Vec::new();
     let mut uncovered = Vec::new();
-    let mut loaded = inputs::load(&args.paths, |record| {
+    let mut loaded = inputs::load(&args.paths, &FhirMapping::builtin(), |record| {
         totals.records += 1;
         match assess(&rules, &record, &settings) {
             Assessment::NotDenied => totals.not_denied += 1,
@@ -174,6 +175,11 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
     report::sort_input_errors(&mut loaded.errors);
     for error in &loaded.errors {
         out!("{}", renderer.render(&report::input_diagnostic(error, &mut loaded.sources)));
+    }
+    report::sort_input_errors(&mut loaded.warnings);
+    for warning in &loaded.warnings {
+        let diagnostic = report::input_diagnostic(warning, &mut loaded.sources).with_level(Level::Warning);
+        out!("{}", renderer.render(&diagnostic));
     }
     for (record_id, file, denial) in &uncovered {
         outln!("{}", uncovered_line(record_id, file, denial));

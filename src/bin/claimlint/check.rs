@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use claimlint::diagnostic::{Level, SourceDiagnostic};
+use claimlint::fhir::FhirMapping;
 use claimlint::eval::{self, PackResult, PatientMonthReport, PatientMonths};
 use claimlint::finding::{Finding, Severity};
 use claimlint::input::InputError;
@@ -69,7 +70,7 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
     let mut totals = Totals::default();
     let mut reported = Vec::new();
     let mut patient_months = PatientMonths::new(&rules);
-    let mut loaded = inputs::load(&paths, |record| {
+    let mut loaded = inputs::load(&paths, &FhirMapping::builtin(), |record| {
         patient_months.add(&record);
         evaluate(&rules, record, &mut totals, &mut reported);
     });
@@ -79,8 +80,9 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
     totals.skipped = loaded.skipped;
     totals.unreadable = loaded.unreadable_inputs();
     let mut input_errors = std::mem::take(&mut loaded.errors);
-    print_report(&mut reported, &mut input_errors, &mut loaded.sources, renderer);
-    print_summary(&totals, input_errors.len());
+    let mut input_warnings = std::mem::take(&mut loaded.warnings);
+    print_report(&mut reported, &mut input_errors, &mut input_warnings, &mut loaded.sources, renderer);
+    print_summary(&totals, input_errors.len(), input_warnings.len());
 
     if !input_errors.is_empty() {
         ExitStatus::Error
@@ -142,10 +144,12 @@ fn report_patient_months(report: PatientMonthReport, totals: &mut Totals, report
 fn print_report(
     reported: &mut [Reported],
     input_errors: &mut [InputError],
+    input_warnings: &mut [InputError],
     sources: &mut SourceCache,
     renderer: &Renderer,
 ) {
     report::sort_input_errors(input_errors);
+    report::sort_input_errors(input_warnings);
     reported.sort_by(|a, b| {
         (&a.record.origin.file, a.record.origin.line, &a.record.origin.pointer, &a.record.id).cmp(&(
             &b.record.origin.file,
@@ -157,6 +161,10 @@ fn print_report(
 
     for error in input_errors.iter() {
         let diagnostic = report::input_diagnostic(error, sources);
+        out!("{}", renderer.render(&diagnostic));
+    }
+    for warning in input_warnings.iter() {
+        let diagnostic = report::input_diagnostic(warning, sources).with_level(Level::Warning);
         out!("{}", renderer.render(&diagnostic));
     }
     for entry in reported.iter_mut() {
@@ -193,7 +201,7 @@ fn finding_diagnostic(record: &Record, finding: &Finding, sources: &mut SourceCa
     report::with_record_source(diagnostic, record, &finding.pointer, label, sources)
 }
 
-fn print_summary(totals: &Totals, input_errors: usize) {
+fn print_summary(totals: &Totals, input_errors: usize, mapping_warnings: usize) {
     let mut line = format!(
         "claimlint: {} checked, {} ({} not applicable); {}, {}, {}",
         plural(totals.files, "file"),
@@ -211,6 +219,12 @@ fn print_summary(totals: &Totals, input_errors: usize) {
             "; {} in {} that could not be read",
             plural(input_errors, "input error"),
             plural(totals.unreadable, "input")
+        ));
+    }
+    if mapping_warnings > 0 {
+        line.push_str(&format!(
+            "; {} (FHIR data left out of records)",
+            plural(mapping_warnings, "mapping warning")
         ));
     }
     outln!("{line}");

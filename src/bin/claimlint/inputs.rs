@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use claimlint::fhir::FhirMapping;
 use claimlint::input::{self, Framing, InputError, InputErrorKind};
 use claimlint::record::{Origin, Record, RecordSchema};
 
@@ -19,6 +20,8 @@ pub struct Loaded {
     pub skipped: usize,
     /// Documents and records that could not be read.
     pub errors: Vec<InputError>,
+    /// FHIR data left out of records that are still checked.
+    pub warnings: Vec<InputError>,
     /// Texts of inputs that cannot be read twice, for snippets.
     pub sources: SourceCache,
 }
@@ -33,9 +36,9 @@ impl Loaded {
 
 /// Reads every input named by `paths` (files, folders or `-`) and passes
 /// each record to `on_record` as soon as it is read. FHIR resources are
-/// mapped once all files are read, because a Bulk-FHIR export spreads one
-/// encounter over several files.
-pub fn load(paths: &[PathBuf], mut on_record: impl FnMut(Record)) -> Loaded {
+/// mapped with `mapping` once all files are read, because a Bulk-FHIR
+/// export spreads one encounter over several files.
+pub fn load(paths: &[PathBuf], mapping: &FhirMapping, mut on_record: impl FnMut(Record)) -> Loaded {
     let schema = RecordSchema::new();
     let discovered = discover::discover(paths);
     let mut loaded = Loaded {
@@ -78,9 +81,10 @@ pub fn load(paths: &[PathBuf], mut on_record: impl FnMut(Record)) -> Loaded {
         file.records.into_iter().for_each(&mut on_record);
     }
 
-    let (records, errors) = claimlint::fhir::map_records(fhir);
-    loaded.errors.extend(errors);
-    records.into_iter().for_each(&mut on_record);
+    let mapped = claimlint::fhir::map_records(fhir, mapping, &schema);
+    loaded.errors.extend(mapped.errors);
+    loaded.warnings = mapped.warnings;
+    mapped.records.into_iter().for_each(&mut on_record);
     loaded
 }
 

@@ -253,18 +253,18 @@ fn read_records(path: &Path, schema: &RecordSchema) -> Result<Vec<claimlint::rec
     let name: Arc<str> = Arc::from(path.display().to_string());
     let bytes = std::fs::read(path).map_err(|error| vec![format!("{name}: cannot read: {error}")])?;
     let loaded = input::load_file(name.clone(), &bytes, Framing::from_path(&name), schema);
-    let (mapped, mapping_errors) = claimlint::fhir::map_records(loaded.fhir);
+    let mapped = claimlint::fhir::map_records(loaded.fhir, &claimlint::fhir::FhirMapping::builtin(), schema);
     let problems: Vec<String> = loaded
         .errors
         .iter()
-        .chain(&mapping_errors)
+        .chain(&mapped.errors)
         .map(|error| format!("{name}: {}", error.message))
         .collect();
     if !problems.is_empty() {
         return Err(problems);
     }
     let mut records = loaded.records;
-    records.extend(mapped);
+    records.extend(mapped.records);
     if records.is_empty() {
         return Err(vec![format!("{name}: the fixture holds no record")]);
     }
