@@ -12,7 +12,6 @@ use claimlint::appeal::output::{self, Format};
 use claimlint::appeal::profile::{PayerDirectory, PracticeProfile};
 use claimlint::appeal::template::{LetterTemplate, TemplateError};
 use claimlint::diagnostic::{Level, SourceDiagnostic};
-use claimlint::fhir::FhirMapping;
 use claimlint::record::Record;
 use claimlint::rules::Pack;
 use jiff::civil::Date;
@@ -40,6 +39,12 @@ pub struct AppealArgs {
     /// shipped with claimlint.
     #[arg(long = "rules", value_name = "PATH")]
     rules: Vec<PathBuf>,
+
+    /// FHIR mapping file (YAML) naming the local codes of portal offers,
+    /// invitations and education; its sections replace those of the
+    /// built-in mapping, mappings/fhir-r4.yaml.
+    #[arg(long = "fhir-mapping", value_name = "FILE")]
+    fhir_mapping: Option<PathBuf>,
 
     /// Letter template (Markdown with minijinja) to use instead of each
     /// pack's own.
@@ -134,6 +139,14 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
+    let fhir_mapping = match inputs::load_fhir_mapping(args.fhir_mapping.as_deref()) {
+        Ok(mapping) => mapping,
+        Err(diagnostics) => {
+            print_all(&diagnostics);
+            outln!("claimlint: the FHIR mapping has {} error(s); no appeal was assessed", diagnostics.len());
+            return ExitStatus::Error;
+        }
+    };
     let override_template = match &args.template {
         Some(path) => match read_template(path) {
             Ok(template) => Some(template),
@@ -156,7 +169,7 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
     let mut totals = Totals::default();
     let mut considered = Vec::new();
     let mut uncovered = Vec::new();
-    let mut loaded = inputs::load(&args.paths, &FhirMapping::builtin(), |record| {
+    let mut loaded = inputs::load(&args.paths, &fhir_mapping, |record| {
         totals.records += 1;
         match assess(&rules, &record, &settings) {
             Assessment::NotDenied => totals.not_denied += 1,

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use claimlint::diagnostic::{Level, SourceDiagnostic};
-use claimlint::fhir::FhirMapping;
 use claimlint::eval::{self, PackResult, PatientMonthReport, PatientMonths};
 use claimlint::finding::{Finding, Severity};
 use claimlint::input::InputError;
@@ -26,6 +25,12 @@ pub struct CheckArgs {
     /// shipped with claimlint.
     #[arg(long = "rules", value_name = "PATH")]
     rules: Vec<PathBuf>,
+
+    /// FHIR mapping file (YAML) naming the local codes of portal offers,
+    /// invitations and education; its sections replace those of the
+    /// built-in mapping, mappings/fhir-r4.yaml.
+    #[arg(long = "fhir-mapping", value_name = "FILE")]
+    fhir_mapping: Option<PathBuf>,
 }
 
 /// Counts for the summary line.
@@ -61,6 +66,19 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
+    let fhir_mapping = match inputs::load_fhir_mapping(args.fhir_mapping.as_deref()) {
+        Ok(mapping) => mapping,
+        Err(diagnostics) => {
+            for diagnostic in &diagnostics {
+                out!("{}", renderer.render(diagnostic));
+            }
+            outln!(
+                "claimlint: the FHIR mapping has {} error(s); nothing was checked",
+                diagnostics.len()
+            );
+            return ExitStatus::Error;
+        }
+    };
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -70,7 +88,7 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
     let mut totals = Totals::default();
     let mut reported = Vec::new();
     let mut patient_months = PatientMonths::new(&rules);
-    let mut loaded = inputs::load(&paths, &FhirMapping::builtin(), |record| {
+    let mut loaded = inputs::load(&paths, &fhir_mapping, |record| {
         patient_months.add(&record);
         evaluate(&rules, record, &mut totals, &mut reported);
     });

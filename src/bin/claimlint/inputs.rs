@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use claimlint::diagnostic::SourceDiagnostic;
 use claimlint::fhir::FhirMapping;
 use claimlint::input::{self, Framing, InputError, InputErrorKind};
 use claimlint::record::{Origin, Record, RecordSchema};
@@ -86,6 +87,18 @@ pub fn load(paths: &[PathBuf], mapping: &FhirMapping, mut on_record: impl FnMut(
     loaded.warnings = mapped.warnings;
     mapped.records.into_iter().for_each(&mut on_record);
     loaded
+}
+
+/// Reads the `--fhir-mapping` file, or returns the built-in mapping.
+pub fn load_fhir_mapping(path: Option<&std::path::Path>) -> Result<FhirMapping, Vec<SourceDiagnostic>> {
+    let Some(path) = path else {
+        return Ok(FhirMapping::builtin());
+    };
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        vec![SourceDiagnostic::error(format!("cannot read FHIR mapping file {}: {error}", path.display()))
+            .with_code("claimlint::fhir-mapping")]
+    })?;
+    FhirMapping::load(path, text).map_err(|error| error.diagnostics())
 }
 
 fn read_input(input: &Input) -> std::io::Result<Vec<u8>> {
