@@ -2,18 +2,19 @@
 //!
 //! Diagnoses are the Conditions that name the encounter, the patient's
 //! problem-list Conditions active on the date of service, and the claim's
-//! diagnoses (coded, or referring to a Condition). A diagnosis is marked chronic only when the mapping's
-//! `chronic_conditions` lists its code or category: FHIR has no chronic flag.
+//! diagnoses (coded, or referring to a Condition). FHIR has no chronic
+//! flag, so a diagnosis is marked chronic only when the mapping's
+//! `chronic_conditions` lists its code or category.
 //!
 //! Consent and care plan belong to the patient, not to one visit. The CCM
 //! consent is the patient's active Consent in a CCM category given last on
 //! or before the date of service. When none was given by then, it is the
-//! earliest one given after, so that a late consent shows as late. The care plan is a CarePlan
-//! that names the encounter, else the patient's active or completed plan
-//! whose period covers the date of service.
+//! earliest one given after, so that a late consent shows as late. The
+//! care plan is a CarePlan that names the encounter, else the patient's
+//! active or completed plan whose period covers the date of service.
 //!
 //! FHIR R4 has no element for a consent's method and disclosures or for a
-//! care plan's reviews and revisions; they come from the extensions the
+//! care plan's reviews and revisions. They come from the extensions the
 //! mapping names on the Consent and the CarePlan.
 
 use serde_json::{Map, Value};
