@@ -177,18 +177,20 @@ impl ProfileError {
 
     /// Returns one located diagnostic per problem, in file order.
     pub fn diagnostics(&self) -> Vec<SourceDiagnostic> {
-        let mut problems = self.problems.clone();
-        problems.sort_by_key(|p| p.span.start);
-        problems
-            .into_iter()
-            .map(|problem| {
-                let mut diagnostic = SourceDiagnostic::error(format!("{}: {}", self.path.display(), problem.message))
-                    .with_code("claimlint::profile")
-                    .with_source(self.path.display().to_string(), self.text.clone(), problem.span, "here");
-                diagnostic.help = problem.help;
-                diagnostic
-            })
-            .collect()
+        let messages: Vec<String> = self
+            .problems
+            .iter()
+            .map(|p| format!("{}: {}", self.path.display(), p.message))
+            .collect();
+        crate::yaml::file_diagnostics(
+            "claimlint::profile",
+            &self.path,
+            &self.text,
+            self.problems
+                .iter()
+                .zip(&messages)
+                .map(|(p, message)| (message.as_str(), &p.span, p.help.as_deref())),
+        )
     }
 }
 

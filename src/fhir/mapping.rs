@@ -273,23 +273,12 @@ pub struct MappingFileError {
 impl MappingFileError {
     /// Returns one located diagnostic per problem, in file order.
     pub fn diagnostics(&self) -> Vec<SourceDiagnostic> {
-        let mut problems = self.problems.clone();
-        problems.sort_by_key(|p| p.span.start);
-        problems
-            .into_iter()
-            .map(|problem| {
-                let mut diagnostic = SourceDiagnostic::error(problem.message)
-                    .with_code("claimlint::fhir-mapping")
-                    .with_source(
-                        self.path.display().to_string(),
-                        self.text.clone(),
-                        problem.span,
-                        "here",
-                    );
-                diagnostic.help = problem.help;
-                diagnostic
-            })
-            .collect()
+        crate::yaml::file_diagnostics(
+            "claimlint::fhir-mapping",
+            &self.path,
+            &self.text,
+            self.problems.iter().map(|p| (p.message.as_str(), &p.span, p.help.as_deref())),
+        )
     }
 
     /// Returns the 1-based line and column of each problem, for plain reports.

@@ -62,6 +62,27 @@ impl YamlError {
     }
 }
 
+/// Builds one located diagnostic per problem of a YAML file, in file order.
+pub fn file_diagnostics<'p>(
+    code: &str,
+    path: &std::path::Path,
+    text: &std::sync::Arc<str>,
+    problems: impl IntoIterator<Item = (&'p str, &'p Span, Option<&'p str>)>,
+) -> Vec<crate::diagnostic::SourceDiagnostic> {
+    let mut problems: Vec<_> = problems.into_iter().collect();
+    problems.sort_by_key(|(_, span, _)| span.start);
+    problems
+        .into_iter()
+        .map(|(message, span, help)| {
+            let mut diagnostic = crate::diagnostic::SourceDiagnostic::error(message)
+                .with_code(code)
+                .with_source(path.display().to_string(), text.clone(), span.clone(), "here");
+            diagnostic.help = help.map(str::to_string);
+            diagnostic
+        })
+        .collect()
+}
+
 impl Node {
     /// A short name of the node's type, for error messages.
     pub fn type_name(&self) -> &'static str {
