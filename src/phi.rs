@@ -31,8 +31,8 @@ pub const PHI_KEYS: &[&str] = &[
     "postalCode",
 ];
 
-/// Returns `text` with every string value under a key in `keys` replaced by
-/// asterisks of the same byte length. Keys are matched at any depth; the
+/// Returns `text` with every string value, number and literal under a key in
+/// `keys` replaced by asterisks of the same byte length. Keys are matched at any depth; the
 /// quotes stay, so the masked text is still valid JSON when the input was.
 pub fn mask_json(text: &str, keys: &[&str]) -> String {
     let bytes = text.as_bytes();
@@ -79,6 +79,18 @@ pub fn mask_json(text: &str, keys: &[&str]) -> String {
                         frame.member_masked = frame.masked;
                     }
                 }
+            }
+            b if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.') => {
+                // A number (or true, false, null) under a patient key is
+                // patient data too, e.g. a member id written as a number.
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'-' | b'+' | b'.')) {
+                    i += 1;
+                }
+                if current_masked(&stack) {
+                    out[start..i].iter_mut().for_each(|b| *b = b'*');
+                }
+                continue;
             }
             _ => {}
         }
@@ -142,6 +154,17 @@ mod tests {
         assert_eq!(masked.len(), text.len());
         assert!(!masked.contains("dicte"));
         assert!(masked.contains("\"id\":\"n1\""));
+    }
+
+    #[test]
+    fn masks_numbers_under_phi_keys() {
+        let text = r#"{"member_id": 12345678, "phone": 15550142, "units": 2, "birth_date": 19510714}"#;
+        let masked = mask_json(text, PHI_KEYS);
+        assert_eq!(masked.len(), text.len());
+        assert!(!masked.contains("12345678"));
+        assert!(!masked.contains("15550142"));
+        assert!(!masked.contains("19510714"));
+        assert!(masked.contains(r#""units": 2"#));
     }
 
     #[test]

@@ -64,6 +64,11 @@ impl Temporal {
 
 fn parse_date_time(text: &str) -> Option<Temporal> {
     let offset = offset_suffix(text);
+    let time_part = text.split_once(['T', 't', ' ']).map_or("", |(_, time)| time);
+    let writes_offset = time_part.contains(['+', '-', 'Z', 'z']);
+    if writes_offset && offset.is_none() {
+        return None;
+    }
     let civil_text = match offset {
         Some(_) if text.ends_with(['Z', 'z']) => &text[..text.len() - 1],
         Some(_) => &text[..text.rfind(['+', '-'])?],
@@ -90,6 +95,10 @@ fn offset_suffix(text: &str) -> Option<Offset> {
     }
     let hours: i8 = digits[..2].parse().ok()?;
     let minutes: i32 = digits[2..].parse().ok()?;
+    // RFC 3339 offsets run from -23:59 to +23:59.
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
     let seconds = i32::from(hours) * 3600 + minutes * 60;
     Offset::from_seconds(if sign == "-" { -seconds } else { seconds }).ok()
 }

@@ -1,6 +1,9 @@
 //! Validation of canonical records against the published JSON Schema.
 
 use serde::Serialize;
+
+use crate::eval::dates::Temporal;
+use crate::rules::shape::{ScalarKind, Shape};
 use serde_json::Value;
 
 /// The record JSON Schema (draft 2020-12), as shipped in `schemas/`.
@@ -19,6 +22,7 @@ pub struct SchemaViolation {
 pub struct RecordSchema {
     validator: jsonschema::Validator,
     document: Value,
+    shape: Shape,
 }
 
 impl RecordSchema {
@@ -30,9 +34,11 @@ impl RecordSchema {
             serde_json::from_str(RECORD_SCHEMA_TEXT).expect("shipped record schema is valid JSON");
         let validator = jsonschema::draft202012::new(&document)
             .expect("shipped record schema compiles");
+        let shape = Shape::from_schema(&document);
         RecordSchema {
             validator,
             document,
+            shape,
         }
     }
 
@@ -47,7 +53,11 @@ impl RecordSchema {
     /// patient data.
     pub fn validate(&self, record: &Value) -> Vec<SchemaViolation> {
         if self.validator.is_valid(record) {
-            return Vec::new();
+            // The patterns check the shape of dates, not the calendar, and
+            // JSON numbers may be out of any usable range.
+            let mut violations = Vec::new();
+            check_values(record, &self.shape, &mut String::new(), &mut violations);
+            return violations;
         }
         let mut violations: Vec<SchemaViolation> = self
             .validator
@@ -61,6 +71,51 @@ impl RecordSchema {
         violations.sort_by(|a, b| a.pointer.cmp(&b.pointer));
         violations.dedup();
         violations
+    }
+}
+
+/// Checks what the JSON Schema cannot: that every date is a real calendar
+/// date or date-time (no February 30, no hour 25, no offset beyond ±24:00)
+/// and that every number fits a 64-bit float.
+fn check_values(value: &Value, shape: &Shape, pointer: &mut String, out: &mut Vec<SchemaViolation>) {
+    let field = || pointer.trim_start_matches('/').replace('/', ".");
+    match (value, shape) {
+        (Value::Object(map), Shape::Object(props)) => {
+            for (key, child) in map {
+                if let Some(child_shape) = props.get(key) {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&crate::record::escape_pointer_token(key));
+                    check_values(child, child_shape, pointer, out);
+                    pointer.truncate(len);
+                }
+            }
+        }
+        (Value::Array(items), Shape::Array(item_shape)) => {
+            for (index, child) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push_str(&format!("/{index}"));
+                check_values(child, item_shape, pointer, out);
+                pointer.truncate(len);
+            }
+        }
+        (Value::String(text), Shape::Scalar(ScalarKind::Date)) => {
+            if Temporal::parse(text).is_none() {
+                out.push(SchemaViolation {
+                    pointer: pointer.clone(),
+                    message: format!("{} is not a real calendar date or time", field()),
+                });
+            }
+        }
+        (Value::Number(number), _) => {
+            if !number.as_f64().is_some_and(f64::is_finite) {
+                out.push(SchemaViolation {
+                    pointer: pointer.clone(),
+                    message: format!("{} is a number out of range", field()),
+                });
+            }
+        }
+        _ => {}
     }
 }
 
@@ -115,6 +170,34 @@ mod tests {
         assert_eq!(violations.len(), 1);
         assert_eq!(violations[0].pointer, "/patient/birth_date");
         assert!(!violations[0].message.contains("IGNORED_FIELD"));
+    }
+
+    #[test]
+    fn impossible_dates_and_numbers_are_violations() {
+        let schema = RecordSchema::new();
+        for (field, value, expected) in [
+            ("/encounter/date_of_service", json!("2026-02-30"), "encounter.date_of_service is not a real calendar date or time"),
+            ("/encounter/date_of_service", json!("2025-02-29"), "encounter.date_of_service is not a real calendar date or time"),
+            ("/encounter/date_of_service", json!("2026-13-01"), "encounter.date_of_service is not a real calendar date or time"),
+            ("/patient/email_verified_at", json!("2026-03-03T25:00:00-05:00"), "patient.email_verified_at is not a real calendar date or time"),
+            ("/patient/email_verified_at", json!("2026-03-03T10:55:00+25:00"), "patient.email_verified_at is not a real calendar date or time"),
+        ] {
+            let mut record = json!({
+                "record_type": "claimlint.encounter/v1",
+                "patient": {"id": "p1", "email_verified_at": "2026-03-01"},
+                "encounter": {"id": "e1", "date_of_service": "2026-03-03"}
+            });
+            *record.pointer_mut(field).unwrap_or_else(|| {
+                panic!("{field}")
+            }) = value.clone();
+            let violations = schema.validate(&record);
+            assert_eq!(violations.len(), 1, "{value}");
+            assert_eq!(violations[0].pointer, field);
+            assert_eq!(violations[0].message, expected);
+        }
+        let huge: Value = serde_json::from_str(r#"{"record_type":"claimlint.encounter/v1","patient":{"id":"p1"},"encounter":{"id":"e1","date_of_service":"2026-03-03"},"service_lines":[{"code":"99490","minutes":1e400}]}"#).unwrap();
+        let violations = schema.validate(&huge);
+        assert_eq!(violations[0].message, "service_lines.0.minutes is a number out of range");
     }
 
     #[test]
