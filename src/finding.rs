@@ -36,7 +36,7 @@ impl fmt::Display for Severity {
 pub enum Layer {
     /// A Medicare (CMS or MAC) requirement.
     Cms,
-    /// A payer's own policy, stricter than Medicare.
+    /// A payer's own policy, not a Medicare requirement.
     Payer,
 }
 

@@ -48,7 +48,7 @@ fn standard_input_is_read() {
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.contains("CCM32-001 portal-access-not-offered"), "{stdout}");
-    assert!(stdout.contains("╭─[-:1:1]"), "{stdout}");
+    assert!(stdout.contains("╭─[<stdin>:1:1]"), "{stdout}");
 }
 
 #[test]
@@ -75,7 +75,7 @@ fn broken_file_does_not_stop_the_run() {
     assert!(stdout.contains("the JSON document ends unexpectedly"), "{stdout}");
     assert!(stdout.contains("a-broken.json:2:"), "{stdout}");
     assert!(stdout.contains("CCM32-003"), "{stdout}");
-    assert!(stdout.ends_with("2 files checked, 1 record (0 not applicable); 2 errors, 0 warnings, 0 info; 1 file skipped (not JSON); 1 input error in 1 input that could not be read\n"), "{stdout}");
+    assert!(stdout.ends_with("2 files checked, 1 record (0 not applicable); 2 errors, 0 warnings, 0 info; 1 file skipped (not JSON); 1 input error in 1 input\n"), "{stdout}");
 }
 
 #[test]
@@ -138,7 +138,8 @@ fn closed_pipe_keeps_the_exit_code() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("check")
         // Ten copies of the examples print more than a pipe buffer holds,
-        // so the writes after the pipe closes must fail.
+        // so the writes after the pipe closes must fail. The copies are
+        // duplicate encounters, an input error, so the command exits 2.
         .args(["examples"; 10])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -150,6 +151,23 @@ fn closed_pipe_keeps_the_exit_code() {
     let status = child.wait().unwrap();
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn encounter_read_twice_is_reported_once() {
+    let output = claimlint()
+        .args(["check", "examples/records/compliant.json", "-"])
+        .write_stdin(std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/records/compliant.json")).unwrap())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("encounter ENC-2026-0301 was already read from examples/records/compliant.json;"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("claimlint::input::duplicate-record"), "{stdout}");
+    assert!(!stdout.contains("CMS-CCM-012"), "a duplicate is not double billing: {stdout}");
 }

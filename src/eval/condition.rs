@@ -47,13 +47,13 @@ pub fn eval(node: &CondNode, ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
             if truth == Truth::False {
                 let expected = match &node.label {
                     Some(label) => label.clone(),
-                    None => format!("no {}", inner.describe()),
+                    None => format!("none of: {}", inner.describe()),
                 };
                 for evidence in inner_trace.evidence {
                     trace.misses.push(Miss {
                         pointer: evidence.pointer,
                         expected: expected.clone(),
-                        found: Some("it does".to_string()),
+                        found: Some("found".to_string()),
                     });
                 }
                 if trace.misses.is_empty() {
@@ -250,9 +250,9 @@ fn eval_count(
                 pointer: first,
                 expected,
                 found: Some(format!(
-                    "{} selected, none matched; the closest ({pointer}) lacks {}",
+                    "{} selected, none matched; the closest ({pointer}) does not meet: {}",
                     plural(items.len(), "item"),
-                    lacking.join("; ")
+                    lacking.join(" and ")
                 )),
             });
         }

@@ -16,6 +16,8 @@ pub enum InputErrorKind {
     InvalidJson,
     /// An object with the same key twice.
     DuplicateKey,
+    /// A second record with an encounter id already read.
+    DuplicateRecord,
     /// Gzip or other compressed data.
     Compressed,
     Empty,

@@ -234,7 +234,7 @@ fn print_summary(totals: &Totals, input_errors: usize, mapping_warnings: usize) 
     }
     if input_errors > 0 {
         line.push_str(&format!(
-            "; {} in {} that could not be read",
+            "; {} in {}",
             plural(input_errors, "input error"),
             plural(totals.unreadable, "input")
         ));

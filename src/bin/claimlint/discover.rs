@@ -16,7 +16,7 @@ impl Input {
     pub fn display_name(&self) -> String {
         match self {
             Input::File(path) => path.display().to_string(),
-            Input::Stdin => "-".to_string(),
+            Input::Stdin => "<stdin>".to_string(),
         }
     }
 }
@@ -50,18 +50,31 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
     let mut found = Discovered::default();
     for path in paths {
         if path.as_os_str() == "-" {
-            found.inputs.push(Input::Stdin);
-            continue;
-        }
-        if !path.is_dir() {
-            if path.exists() {
-                found.inputs.push(Input::File(path.clone()));
+            if found.inputs.contains(&Input::Stdin) {
+                found.errors.push((
+                    Input::Stdin.display_name(),
+                    "standard input is named twice but can be read only once".to_string(),
+                ));
             } else {
-                found
-                    .errors
-                    .push((path.display().to_string(), "no such file or folder".to_string()));
+                found.inputs.push(Input::Stdin);
             }
             continue;
+        }
+        match std::fs::metadata(path) {
+            Ok(metadata) if metadata.is_dir() => {}
+            Ok(_) => {
+                found.inputs.push(Input::File(path.clone()));
+                continue;
+            }
+            Err(error) => {
+                let reason = if error.kind() == std::io::ErrorKind::NotFound {
+                    "no such file or folder".to_string()
+                } else {
+                    error.to_string()
+                };
+                found.errors.push((path.display().to_string(), reason));
+                continue;
+            }
         }
         let walker = WalkDir::new(path)
             .follow_links(true)
@@ -115,6 +128,25 @@ mod tests {
             .collect();
         assert_eq!(names, ["a.ndjson", "b.json"]);
         assert_eq!(found.skipped, 1);
+    }
+
+    #[test]
+    fn symlink_loop_named_directly_reports_the_loop() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("loopA");
+        let b = dir.path().join("loopB");
+        std::os::unix::fs::symlink(&b, &a).unwrap();
+        std::os::unix::fs::symlink(&a, &b).unwrap();
+        let found = discover(&[a]);
+        assert_eq!(found.errors.len(), 1);
+        assert!(found.errors[0].1.contains("symbolic links"), "{}", found.errors[0].1);
+    }
+
+    #[test]
+    fn stdin_named_twice_is_an_error() {
+        let found = discover(&[PathBuf::from("-"), PathBuf::from("-")]);
+        assert_eq!(found.inputs, vec![Input::Stdin]);
+        assert_eq!(found.errors.len(), 1);
     }
 
     #[test]

@@ -289,7 +289,7 @@ fn layer_text(layer: Layer) -> String {
         Layer::Cms => "A Medicare requirement (layer cms), set by CMS or a Medicare Administrative \
                        Contractor. A claim that does not meet it can be denied or recovered on audit."
             .to_string(),
-        Layer::Payer => "A payer's own policy (layer payer), stricter than Medicare. The payer denies \
+        Layer::Payer => "A payer's own policy (layer payer), not a Medicare requirement. The payer denies \
                          claims that do not meet it, but an appeal must never present it as Medicare law."
             .to_string(),
     }

@@ -1,5 +1,6 @@
 //! Reading the command-line inputs into records, for every subcommand.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,6 +55,7 @@ pub fn load(paths: &[PathBuf], mapping: &FhirMapping, mut on_record: impl FnMut(
         )
     }));
     let mut fhir = Vec::new();
+    let mut seen: HashMap<String, Origin> = HashMap::new();
 
     for input in &discovered.inputs {
         loaded.files += 1;
@@ -79,14 +81,49 @@ pub fn load(paths: &[PathBuf], mapping: &FhirMapping, mut on_record: impl FnMut(
         }
         loaded.errors.extend(file.errors);
         fhir.extend(file.fhir);
-        file.records.into_iter().for_each(&mut on_record);
+        for record in file.records {
+            if let Some(record) = first_copy(record, &mut seen, &mut loaded.errors) {
+                on_record(record);
+            }
+        }
     }
 
     let mapped = claimlint::fhir::map_records(fhir, mapping, &schema);
     loaded.errors.extend(mapped.errors);
     loaded.warnings = mapped.warnings;
-    mapped.records.into_iter().for_each(&mut on_record);
+    for record in mapped.records {
+        if let Some(record) = first_copy(record, &mut seen, &mut loaded.errors) {
+            on_record(record);
+        }
+    }
     loaded
+}
+
+/// Passes a record through unless an encounter with the same id was already
+/// read; a second copy is reported and not checked, so that one encounter
+/// read twice is not taken for two services.
+fn first_copy(record: Record, seen: &mut HashMap<String, Origin>, errors: &mut Vec<InputError>) -> Option<Record> {
+    match seen.get(&record.id) {
+        None => {
+            seen.insert(record.id.clone(), record.origin.clone());
+            Some(record)
+        }
+        Some(first) => {
+            let at = match first.line {
+                Some(line) => format!("{} line {line}", first.file),
+                None => first.file.to_string(),
+            };
+            errors.push(
+                InputError::new(
+                    InputErrorKind::DuplicateRecord,
+                    record.origin.clone(),
+                    format!("encounter {} was already read from {at}; this copy is not checked", record.id),
+                )
+                .with_help("remove the duplicate from the export, or give each encounter its own id"),
+            );
+            None
+        }
+    }
 }
 
 /// Reads the `--fhir-mapping` file, or returns the built-in mapping.

@@ -114,6 +114,7 @@ pub fn input_diagnostic(error: &InputError, sources: &mut SourceCache) -> Source
         InputErrorKind::InvalidUtf8 => "claimlint::input::invalid-utf8",
         InputErrorKind::InvalidJson => "claimlint::input::invalid-json",
         InputErrorKind::DuplicateKey => "claimlint::input::duplicate-key",
+        InputErrorKind::DuplicateRecord => "claimlint::input::duplicate-record",
         InputErrorKind::Compressed => "claimlint::input::compressed",
         InputErrorKind::Empty => "claimlint::input::empty",
         InputErrorKind::Unrecognized => "claimlint::input::unrecognized",
