@@ -127,7 +127,7 @@ struct Totals {
 }
 
 /// The remittance denials of `--remittance`, by claim id, with whether a
-/// record answered each.
+/// record matched each.
 struct RemittanceJoin {
     denials: Vec<(RemitDenial, DenialOutcome)>,
     by_claim: HashMap<String, Vec<usize>>,
@@ -196,7 +196,7 @@ impl RemittanceJoin {
         joined
     }
 
-    /// Returns the denials that no record answered.
+    /// Returns the denials that no record matched.
     fn unmatched(&self) -> impl Iterator<Item = &(RemitDenial, DenialOutcome)> {
         self.denials
             .iter()
