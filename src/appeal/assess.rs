@@ -37,7 +37,7 @@ pub enum Assessment<'r> {
     /// The record's claim is not denied.
     NotDenied,
     /// The claim is denied with a code that no pack covers.
-    Uncovered { denial: ClaimDenial },
+    Uncovered { denial: Box<ClaimDenial> },
     /// The claim is denied and was considered for appeal.
     Considered(Box<Case<'r>>),
 }
@@ -226,7 +226,7 @@ pub fn assess_denial<'r>(
 fn decide<'r>(rules: &'r RuleSet, record: &Record, settings: &AppealSettings<'_>, eligibility: Eligibility<'r>) -> Assessment<'r> {
     match eligibility {
         Eligibility::NotDenied => Assessment::NotDenied,
-        Eligibility::Uncovered { denial } => Assessment::Uncovered { denial },
+        Eligibility::Uncovered { denial } => Assessment::Uncovered { denial: Box::new(denial) },
         Eligibility::Unprocessable { denial, reason } => Assessment::Considered(Box::new(Case {
             denial,
             pack: None,

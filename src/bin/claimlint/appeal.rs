@@ -303,7 +303,7 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
                 Assessment::NotDenied => totals.not_denied += 1,
                 Assessment::Uncovered { denial } => {
                     totals.uncovered += 1;
-                    uncovered.push((record.id.clone(), record.origin.file.to_string(), denial));
+                    uncovered.push((record.id.clone(), record.origin.file.to_string(), *denial));
                 }
                 Assessment::Considered(case) => considered.push(Considered { record, case: *case }),
             }
