@@ -183,6 +183,9 @@ impl RemittanceJoin {
         for &index in indexes {
             self.matched[index] = true;
             let (denial, outcome) = &self.denials[index];
+            // NOTE: the join is on the claim id alone. A remittance payer id
+            // that differs from the record's claim.payer.id is not reported,
+            // and the letter goes to the record's payer.
             let mut copy = record.clone();
             if let Some(claim) = copy.value.get_mut("claim").and_then(Value::as_object_mut) {
                 claim.insert("status".to_string(), Value::from("denied"));
