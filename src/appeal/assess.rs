@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::deadline::{parse_notice_date, Deadline, DeadlineOverflow, DeadlineRule, DeadlineStatus};
-use super::eligibility::{eligibility, ClaimDenial, Eligibility, MatchedBy};
+use super::eligibility::{eligibility, eligibility_of, ClaimDenial, Eligibility, MatchedBy};
 use super::letter::{self, LetterContext, LetterFacts};
 use super::profile::{PayerDirectory, PracticeProfile};
 use crate::eval::{evaluate_pack, NotApplicable, PackResult};
@@ -37,7 +37,7 @@ pub enum Assessment<'r> {
     /// The record's claim is not denied.
     NotDenied,
     /// The claim is denied with a code that no pack covers.
-    Uncovered { denial: ClaimDenial },
+    Uncovered { denial: Box<ClaimDenial> },
     /// The claim is denied and was considered for appeal.
     Considered(Box<Case<'r>>),
 }
@@ -208,9 +208,25 @@ impl CaseError {
 
 /// Assesses one record.
 pub fn assess<'r>(rules: &'r RuleSet, record: &Record, settings: &AppealSettings<'_>) -> Assessment<'r> {
-    match eligibility(rules, record) {
+    decide(rules, record, settings, eligibility(rules, record))
+}
+
+/// Assesses one record against a denial given apart from the record, such as
+/// one read from a remittance advice. The record's `claim.denial` should
+/// state the same denial, because pack rules read the record.
+pub fn assess_denial<'r>(
+    rules: &'r RuleSet,
+    record: &Record,
+    settings: &AppealSettings<'_>,
+    denial: ClaimDenial,
+) -> Assessment<'r> {
+    decide(rules, record, settings, eligibility_of(rules, denial))
+}
+
+fn decide<'r>(rules: &'r RuleSet, record: &Record, settings: &AppealSettings<'_>, eligibility: Eligibility<'r>) -> Assessment<'r> {
+    match eligibility {
         Eligibility::NotDenied => Assessment::NotDenied,
-        Eligibility::Uncovered { denial } => Assessment::Uncovered { denial },
+        Eligibility::Uncovered { denial } => Assessment::Uncovered { denial: Box::new(denial) },
         Eligibility::Unprocessable { denial, reason } => Assessment::Considered(Box::new(Case {
             denial,
             pack: None,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::record::Record;
-use crate::rules::{unprocessable_reason, DenialCode, Pack, RuleSet, GROUP_CODES};
+use crate::rules::{unprocessable_reason, DenialCode, DenialQuery, Pack, RuleSet, GROUP_CODES};
 
 /// The denial of one claim, as the record states it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,6 +38,28 @@ pub struct ClaimDenial {
     /// The payer's own claim number (ICN/DCN).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payer_claim_number: Option<String>,
+    /// The payer id on the claim (`claim.payer.id`), which payer-specific
+    /// `matches` entries test.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payer_id: Option<String>,
+    /// The remittance advice the denial was read from, when it came from one
+    /// rather than from the record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remittance: Option<RemittanceSource>,
+}
+
+/// The remittance advice (X12 835) file that reported a denial, as a letter
+/// cites it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemittanceSource {
+    /// The file name, without its folder.
+    pub file: String,
+    /// TRN02, the check or EFT trace number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_number: Option<String>,
+    /// The remittance date, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
 }
 
 impl ClaimDenial {
@@ -88,6 +110,13 @@ impl ClaimDenial {
             rarcs,
             notice_date: text("notice_date"),
             payer_claim_number: text("payer_claim_number"),
+            payer_id: claim
+                .pointer("/payer/id")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            remittance: None,
         })
     }
 
@@ -160,9 +189,14 @@ pub enum Eligibility<'r> {
 /// Decides whether the record's claim is a denial that a pack of `rules`
 /// covers.
 pub fn eligibility<'r>(rules: &'r RuleSet, record: &Record) -> Eligibility<'r> {
-    let Some(denial) = ClaimDenial::from_record(record) else {
-        return Eligibility::NotDenied;
-    };
+    match ClaimDenial::from_record(record) {
+        Some(denial) => eligibility_of(rules, denial),
+        None => Eligibility::NotDenied,
+    }
+}
+
+/// Decides whether a claim's denial is one that a pack of `rules` covers.
+pub fn eligibility_of(rules: &RuleSet, denial: ClaimDenial) -> Eligibility<'_> {
     if let Some(reason) = unprocessable_reason(denial.carc.as_deref(), &denial.rarcs) {
         return Eligibility::Unprocessable { denial, reason };
     }
@@ -175,15 +209,13 @@ pub fn eligibility<'r>(rules: &'r RuleSet, record: &Record) -> Eligibility<'r> {
         };
     }
     let by_codes = denial.carc.as_deref().and_then(|carc| {
-        rules
-            .packs
-            .iter()
-            .flat_map(|pack| pack.denials.iter().map(move |code| (pack, code)))
-            .find(|(_, code)| {
-                code.matches
-                    .iter()
-                    .any(|m| m.matches(denial.group_code.as_deref(), carc, &denial.rarcs))
-            })
+        rules.denial_for_codes(&DenialQuery {
+            group_code: denial.group_code.as_deref(),
+            carc,
+            rarcs: &denial.rarcs,
+            payer_id: denial.payer_id.as_deref(),
+            refs: &[],
+        })
     });
     match by_codes {
         Some((pack, code)) => Eligibility::Answered {

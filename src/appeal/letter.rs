@@ -317,10 +317,20 @@ fn attachments(claim: &ClaimView, facts: &LetterFacts<'_>, evidence: &[EvidenceV
     }
     list.push(original);
 
-    let mut notice = format!(
-        "Remittance advice (explanation of benefits) dated {}",
-        format::long_date(facts.notice_date)
-    );
+    let mut notice = match &facts.denial.remittance {
+        Some(remittance) => {
+            let mut text = format!("Remittance advice (X12 835) {}", remittance.file);
+            if let Some(trace) = &remittance.trace_number {
+                text.push_str(&format!(", check/EFT trace number {trace}"));
+            }
+            text.push_str(&format!(", dated {}", format::long_date(facts.notice_date)));
+            text
+        }
+        None => format!(
+            "Remittance advice (explanation of benefits) dated {}",
+            format::long_date(facts.notice_date)
+        ),
+    };
     if let Some(number) = &claim.payer_claim_number {
         notice.push_str(&format!(", payer claim number {number}"));
     }

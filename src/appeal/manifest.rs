@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use super::assess::{Action, Case, CaseOutcome, MissingItem, RefusalReason};
 use super::deadline::Deadline;
+use super::eligibility::RemittanceSource;
+use crate::remit::{DenialOutcome, RemitDenial};
 
 /// The manifest JSON Schema (draft 2020-12), as shipped in `schemas/`.
 pub const MANIFEST_SCHEMA_TEXT: &str = include_str!("../../schemas/appeal-manifest.schema.json");
@@ -42,14 +44,23 @@ impl Manifest {
     }
 }
 
+/// The `action` of a remittance denial whose claim has no record.
+pub const EXPORT_RECORD_ACTION: &str = "export-record-and-run-again";
+
 /// One considered claim.
 #[derive(Debug, Clone, Serialize)]
 pub struct ManifestEntry {
     pub claim_id: String,
-    /// The encounter id of the record.
-    pub record_id: String,
-    /// The input file the record was read from.
+    /// The encounter id of the record; absent when no record was found for
+    /// a remittance denial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+    /// The input file the record was read from, or the remittance file when
+    /// no record was found.
     pub source: String,
+    /// The remittance advice that reported the denial, when it came from one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remittance: Option<RemittanceSource>,
     /// The denial as the claim carries it: label, else codes.
     pub denial: String,
     /// `id@version` of the pack that covers the denial.
@@ -86,6 +97,13 @@ pub enum EntryStatus {
     },
     /// A configuration or output problem stopped the letter.
     Error { message: String },
+    /// A remittance denies the claim, but no input record has its claim id.
+    Unmatched {
+        /// Always [`EXPORT_RECORD_ACTION`].
+        action: &'static str,
+        /// The action in words.
+        recommendation: String,
+    },
 }
 
 /// A deadline as the manifest records it.
@@ -135,11 +153,61 @@ impl ManifestEntry {
         };
         ManifestEntry {
             claim_id: case.denial.claim_id.clone(),
-            record_id: record_id.to_string(),
+            record_id: Some(record_id.to_string()),
             source: source.to_string(),
+            remittance: case.denial.remittance.clone(),
             denial: case.denial.name(),
             pack: case.pack.map(|p| format!("{}@{}", p.id, p.version)),
             status,
         }
     }
+}
+
+impl ManifestEntry {
+    /// Describes a remittance denial whose claim id no input record has. An
+    /// unprocessable claim needs no record to be refused, so it is listed as
+    /// not appealed; any other denial as unmatched.
+    pub fn without_record(denial: &RemitDenial, outcome: &DenialOutcome) -> Self {
+        let status = match outcome {
+            DenialOutcome::Unprocessable { reason, .. } => EntryStatus::NotAppealed {
+                reason: RefusalReason::Unprocessable { detail: reason.clone() },
+                missing: Vec::new(),
+                action: Action::CorrectAndResubmit,
+                recommendation: Action::CorrectAndResubmit.describe().to_string(),
+                deadline: None,
+            },
+            _ => EntryStatus::Unmatched {
+                action: EXPORT_RECORD_ACTION,
+                recommendation: unmatched_recommendation(&denial.claim_id),
+            },
+        };
+        let (label, pack) = match outcome {
+            DenialOutcome::Covered { label, pack, .. } => (Some(label.clone()), Some(pack.clone())),
+            _ => (None, None),
+        };
+        let codes = denial
+            .primary_adjustment(outcome)
+            .map(|adjustment| match &adjustment.group {
+                Some(group) => format!("{group}-{}", adjustment.carc),
+                None => format!("CARC {}", adjustment.carc),
+            })
+            .into_iter()
+            .chain(denial.rarcs.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        ManifestEntry {
+            claim_id: denial.claim_id.clone(),
+            record_id: None,
+            source: denial.source.clone(),
+            remittance: denial.remittance_source(),
+            denial: label.unwrap_or(codes),
+            pack,
+            status,
+        }
+    }
+}
+
+/// Returns what to do about a remittance denial without a record.
+pub fn unmatched_recommendation(claim_id: &str) -> String {
+    format!("no encounter record found for claim {claim_id}; export it and run again")
 }

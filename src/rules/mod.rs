@@ -19,7 +19,7 @@ use std::sync::Arc;
 use jiff::civil::Date;
 
 pub use compile::compile_pack;
-pub use denial::{unprocessable_reason, DenialCode, DenialMatch, GROUP_CODES};
+pub use denial::{unprocessable_reason, DenialCode, DenialMatch, DenialQuery, RefCondition, GROUP_CODES};
 pub use error::{RuleFileError, RuleProblem};
 pub use template::{PackInfo, RuleInfo, TemplateContext, GROUP_TEMPLATE_VARIABLES, TEMPLATE_VARIABLES};
 
@@ -271,6 +271,15 @@ impl RuleSet {
             .iter()
             .flat_map(|pack| pack.denials.iter().map(move |denial| (pack, denial)))
             .find(|(_, denial)| denial.label.eq_ignore_ascii_case(label))
+    }
+
+    /// Returns the first pack denial, in pack order, with a `matches` entry
+    /// that the claim's codes, payer and REFs satisfy.
+    pub fn denial_for_codes(&self, query: &DenialQuery<'_>) -> Option<(&Pack, &DenialCode)> {
+        self.packs
+            .iter()
+            .flat_map(|pack| pack.denials.iter().map(move |denial| (pack, denial)))
+            .find(|(_, denial)| denial.matches.iter().any(|m| m.matches_query(query)))
     }
 
     /// Returns the source text of a rule's help template, as written.

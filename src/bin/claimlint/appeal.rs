@@ -5,20 +5,24 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
-use claimlint::appeal::assess::{assess, AppealSettings, Assessment, Case, CaseOutcome, MissingItem, Refusal, RefusalReason};
+use claimlint::appeal::assess::{
+    assess, assess_denial, AppealSettings, Assessment, Case, CaseOutcome, MissingItem, Refusal, RefusalReason,
+};
 use claimlint::appeal::eligibility::ClaimDenial;
-use claimlint::appeal::manifest::{Manifest, ManifestEntry};
+use claimlint::appeal::manifest::{unmatched_recommendation, Manifest, ManifestEntry};
 use claimlint::appeal::output::{self, Format};
 use claimlint::appeal::profile::{PayerDirectory, PracticeProfile};
 use claimlint::appeal::template::{LetterTemplate, TemplateError};
 use claimlint::diagnostic::{Level, SourceDiagnostic};
 use claimlint::record::Record;
-use claimlint::rules::Pack;
+use claimlint::remit::{DenialOutcome, RemitDenial};
+use claimlint::rules::{Pack, RuleSet};
 use jiff::civil::Date;
+use serde_json::Value;
 
 use crate::render::Renderer;
 use crate::report::{self, plural, SourceCache};
-use crate::{inputs, rules_arg, ExitStatus};
+use crate::{inputs, remit, remittance, rules_arg, ExitStatus};
 
 #[derive(Debug, Args)]
 pub struct AppealArgs {
@@ -45,6 +49,14 @@ pub struct AppealArgs {
     /// built-in mapping, mappings/fhir-r4.yaml.
     #[arg(long = "fhir-mapping", value_name = "FILE")]
     fhir_mapping: Option<PathBuf>,
+
+    /// Remittance file (X12 835, or FHIR ExplanationOfBenefit or
+    /// ClaimResponse JSON) whose denials to appeal; repeat for several.
+    /// Each denial replaces the claim.denial of the record whose claim.id
+    /// is its claim id (CLP01), and records that no denial names are not
+    /// assessed.
+    #[arg(long, value_name = "FILE")]
+    remittance: Vec<PathBuf>,
 
     /// Letter template (Markdown with minijinja) to use instead of each
     /// pack's own.
@@ -108,6 +120,101 @@ struct Totals {
     appealed: usize,
     refused: usize,
     errors: usize,
+    /// Remittance denials whose claim no record has, unprocessable ones aside.
+    unmatched: usize,
+    /// Records that no remittance denial names, with --remittance.
+    not_remitted: usize,
+}
+
+/// The remittance denials of `--remittance`, by claim id, with whether a
+/// record matched each.
+struct RemittanceJoin {
+    denials: Vec<(RemitDenial, DenialOutcome)>,
+    by_claim: HashMap<String, Vec<usize>>,
+    matched: Vec<bool>,
+    /// Notes for records that several denials name.
+    notes: Vec<String>,
+}
+
+impl RemittanceJoin {
+    fn new(denials: Vec<RemitDenial>, rules: &RuleSet) -> Self {
+        let mut by_claim: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, denial) in denials.iter().enumerate() {
+            by_claim.entry(denial.claim_id.clone()).or_default().push(index);
+        }
+        let matched = vec![false; denials.len()];
+        let denials = denials
+            .into_iter()
+            .map(|denial| {
+                let outcome = denial.classify(rules);
+                (denial, outcome)
+            })
+            .collect();
+        RemittanceJoin {
+            denials,
+            by_claim,
+            matched,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Returns the record once per remittance denial of its claim, each with
+    /// `claim.denial` replaced by that denial, and the denial to assess.
+    fn join(&mut self, record: &Record) -> Vec<(Record, ClaimDenial)> {
+        let claim_id = record
+            .value
+            .pointer("/claim/id")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .unwrap_or_default();
+        let Some(indexes) = self.by_claim.get(claim_id) else {
+            return Vec::new();
+        };
+        if indexes.len() > 1 {
+            let places: Vec<String> = indexes.iter().map(|&i| remittance_place(&self.denials[i].0)).collect();
+            self.notes.push(format!(
+                "claim {claim_id} (record {}): {} denials in the remittance files ({}); each is assessed on its own",
+                record.id,
+                indexes.len(),
+                places.join(", ")
+            ));
+        }
+        let mut joined = Vec::new();
+        for &index in indexes {
+            self.matched[index] = true;
+            let (denial, outcome) = &self.denials[index];
+            // NOTE: the join is on the claim id alone. A remittance payer id
+            // that differs from the record's claim.payer.id is not reported,
+            // and the letter goes to the record's payer.
+            let mut copy = record.clone();
+            if let Some(claim) = copy.value.get_mut("claim").and_then(Value::as_object_mut) {
+                claim.insert("status".to_string(), Value::from("denied"));
+                claim.insert("denial".to_string(), denial.record_denial(outcome));
+            }
+            if let Some(mut claim_denial) = ClaimDenial::from_record(&copy) {
+                claim_denial.remittance = denial.remittance_source();
+                joined.push((copy, claim_denial));
+            }
+        }
+        joined
+    }
+
+    /// Returns the denials that no record matched.
+    fn unmatched(&self) -> impl Iterator<Item = &(RemitDenial, DenialOutcome)> {
+        self.denials
+            .iter()
+            .zip(&self.matched)
+            .filter(|(_, matched)| !**matched)
+            .map(|(denial, _)| denial)
+    }
+}
+
+/// "file:line" of a remittance denial, or the file for JSON input.
+fn remittance_place(denial: &RemitDenial) -> String {
+    match denial.position {
+        Some(position) => format!("{}:{}", denial.source, position.line),
+        None => denial.source.clone(),
+    }
 }
 
 /// A denied claim kept until output, so it can be located and sorted.
@@ -166,18 +273,43 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
         allow_late: args.allow_late,
     };
 
+    let mut remittance_errors = 0;
+    let mut join = if args.remittance.is_empty() {
+        None
+    } else {
+        let remittances = remittance::load(&args.remittance, &fhir_mapping);
+        print_all(&remittances.diagnostics);
+        remittance_errors = remittances.errors;
+        Some(RemittanceJoin::new(remittances.denials, &rules))
+    };
+
     let mut totals = Totals::default();
     let mut considered = Vec::new();
     let mut uncovered = Vec::new();
     let mut loaded = inputs::load(&args.paths, &fhir_mapping, |record| {
         totals.records += 1;
-        match assess(&rules, &record, &settings) {
-            Assessment::NotDenied => totals.not_denied += 1,
-            Assessment::Uncovered { denial } => {
-                totals.uncovered += 1;
-                uncovered.push((record.id.clone(), record.origin.file.to_string(), denial));
+        let assessments = match &mut join {
+            None => vec![(assess(&rules, &record, &settings), record)],
+            Some(join) => {
+                let joined = join.join(&record);
+                if joined.is_empty() {
+                    totals.not_remitted += 1;
+                }
+                joined
+                    .into_iter()
+                    .map(|(record, denial)| (assess_denial(&rules, &record, &settings, denial), record))
+                    .collect()
             }
-            Assessment::Considered(case) => considered.push(Considered { record, case: *case }),
+        };
+        for (assessment, record) in assessments {
+            match assessment {
+                Assessment::NotDenied => totals.not_denied += 1,
+                Assessment::Uncovered { denial } => {
+                    totals.uncovered += 1;
+                    uncovered.push((record.id.clone(), record.origin.file.to_string(), *denial));
+                }
+                Assessment::Considered(case) => considered.push(Considered { record, case: *case }),
+            }
         }
     });
     considered.sort_by(|a, b| {
@@ -196,6 +328,11 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
     }
     for (record_id, file, denial) in &uncovered {
         outln!("{}", uncovered_line(record_id, file, denial));
+    }
+    if let Some(join) = &join {
+        for note in &join.notes {
+            outln!("{note}");
+        }
     }
 
     let formats: BTreeSet<Format> = args.format.iter().map(|f| Format::from(*f)).collect();
@@ -221,8 +358,18 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
         }
         manifest.claims.push(manifest_entry);
     }
+    if let Some(join) = &join {
+        for (denial, outcome) in join.unmatched() {
+            outln!("{}", without_record_line(denial, outcome));
+            match outcome {
+                DenialOutcome::Unprocessable { .. } => totals.refused += 1,
+                _ => totals.unmatched += 1,
+            }
+            manifest.claims.push(ManifestEntry::without_record(denial, outcome));
+        }
+    }
 
-    if !considered.is_empty() {
+    if !manifest.claims.is_empty() {
         let path = args.out.join("manifest.json");
         if args.dry_run {
             outln!("would write {}", path.display());
@@ -231,11 +378,11 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
             totals.errors += 1;
         }
     }
-    print_summary(&totals, loaded.errors.len(), args.dry_run);
+    print_summary(&totals, loaded.errors.len() + remittance_errors, args.dry_run, join.is_some());
 
-    if !loaded.errors.is_empty() || totals.errors > 0 {
+    if !loaded.errors.is_empty() || remittance_errors > 0 || totals.errors > 0 {
         ExitStatus::Error
-    } else if totals.refused > 0 {
+    } else if totals.refused > 0 || totals.unmatched > 0 {
         ExitStatus::Findings
     } else {
         ExitStatus::Clean
@@ -613,7 +760,26 @@ fn uncovered_line(record_id: &str, file: &str, denial: &ClaimDenial) -> String {
     )
 }
 
-fn print_summary(totals: &Totals, input_errors: usize, dry_run: bool) {
+/// The line for a remittance denial whose claim id no record has.
+fn without_record_line(denial: &RemitDenial, outcome: &DenialOutcome) -> String {
+    let place = remittance_place(denial);
+    match outcome {
+        DenialOutcome::Unprocessable { .. } => format!(
+            "claim {} ({place}): not appealed ({}); recommended action: {}",
+            denial.claim_id,
+            remit::outcome_text(outcome),
+            claimlint::appeal::assess::Action::CorrectAndResubmit.describe()
+        ),
+        _ => format!(
+            "claim {} ({place}): denial {}: {}",
+            denial.claim_id,
+            remit::outcome_text(outcome),
+            unmatched_recommendation(&denial.claim_id)
+        ),
+    }
+}
+
+fn print_summary(totals: &Totals, input_errors: usize, dry_run: bool, remitted: bool) {
     let considered = totals.appealed + totals.refused + totals.errors;
     let mut line = format!(
         "claimlint: {} considered: {} {}, {} not appealed, {}",
@@ -629,6 +795,13 @@ fn print_summary(totals: &Totals, input_errors: usize, dry_run: bool) {
         totals.not_denied,
         totals.uncovered
     ));
+    if remitted {
+        line.push_str(&format!(
+            "; {} without a record, {} that no remittance denial names",
+            plural(totals.unmatched, "remittance denial"),
+            plural(totals.not_remitted, "record")
+        ));
+    }
     if input_errors > 0 {
         line.push_str(&format!("; {}", plural(input_errors, "input error")));
     }

@@ -44,6 +44,8 @@ mod report;
 mod discover;
 mod docs;
 mod explain;
+mod remit;
+mod remittance;
 mod render;
 mod rules_arg;
 mod rules_cmd;
@@ -79,6 +81,10 @@ enum Command {
     /// Write appeal letters for denied claims from the evidence in their
     /// records, or say what evidence is missing.
     Appeal(appeal::AppealArgs),
+    /// List the denials in X12 835 remittance files (or FHIR
+    /// ExplanationOfBenefit and ClaimResponse JSON) and the pack label each
+    /// maps to.
+    Remit(remit::RemitArgs),
     /// Write the rule documentation pages (docs/rules/), or check they are current.
     Docs(docs::DocsArgs),
     /// Show a rule's documentation: what it checks, examples, how to fix it.
@@ -130,6 +136,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args, &renderer),
         Command::Appeal(args) => appeal::run(args, &renderer),
         Command::Docs(args) => docs::run(args, &renderer),
+        Command::Remit(args) => remit::run(args, &renderer),
         Command::Explain(args) => explain::run(args, &renderer),
         Command::Rules(args) => rules_cmd::run(args, &renderer),
         Command::Test(args) => test_cmd::run(args, &renderer),

@@ -1,7 +1,9 @@
 //! Compiles the `matches` of a pack's denial: the adjustment and remark
-//! code combinations (CARC with RARCs) that mean the pack's denial label.
+//! code combinations (CARC with RARCs) that mean the pack's denial label,
+//! optionally limited to some payers (`payer_ids`) or to claims that carry
+//! given REF segments (`refs`).
 
-use crate::rules::{DenialMatch, GROUP_CODES};
+use crate::rules::{DenialMatch, RefCondition, GROUP_CODES};
 use crate::yaml::{Node, YamlError};
 
 /// Compiles a `matches` list. Each entry names a CARC, optionally its group
@@ -29,12 +31,22 @@ fn compile_match(node: &Node, errors: &mut Vec<YamlError>) -> Option<DenialMatch
         .and_then(|n| carc(n, errors));
     let rarcs_node = map.required("rarcs").map_err(|e| errors.push(e)).ok();
     let rarcs = rarcs_node.and_then(|n| rarcs(n, errors));
+    let payer_ids = match map.optional("payer_ids") {
+        Some(n) => payer_ids(n, errors),
+        None => Some(Vec::new()),
+    };
+    let refs = match map.optional("refs") {
+        Some(n) => refs(n, errors),
+        None => Some(Vec::new()),
+    };
     errors.extend(map.finish());
 
     let denial_match = DenialMatch {
         group_code,
         carc: carc?,
         rarcs: rarcs?,
+        payer_ids: payer_ids?,
+        refs: refs?,
     };
     if let (Some(reason), Some(node)) = (denial_match.unprocessable_reason(), rarcs_node) {
         errors.push(
@@ -111,6 +123,93 @@ fn rarcs(node: &Node, errors: &mut Vec<YamlError>) -> Option<Vec<String>> {
     valid.then_some(codes)
 }
 
+fn payer_ids(node: &Node, errors: &mut Vec<YamlError>) -> Option<Vec<String>> {
+    let items = node.as_seq("`payer_ids`").map_err(|e| errors.push(e)).ok()?;
+    if items.is_empty() {
+        errors.push(
+            YamlError::new("`payer_ids` is empty", node.span.clone())
+                .with_help("list the payer ids this match is limited to, e.g. [\"60054\"], or remove `payer_ids` to match any payer"),
+        );
+        return None;
+    }
+    let mut ids: Vec<String> = Vec::new();
+    let mut valid = true;
+    for item in items {
+        let Ok(text) = item.as_str("a payer id").map_err(|e| errors.push(e)) else {
+            valid = false;
+            continue;
+        };
+        let id = text.trim();
+        if id.is_empty() || id.chars().any(char::is_whitespace) {
+            errors.push(
+                YamlError::new(format!("`{text}` is not a payer id"), item.span.clone())
+                    .with_help("write the payer id as the remittance sends it in REF*2U or N1*PR, e.g. \"60054\""),
+            );
+            valid = false;
+        } else if ids.iter().any(|known| known == id) {
+            errors.push(YamlError::new(format!("duplicate payer id `{id}`"), item.span.clone()));
+        } else {
+            ids.push(id.to_string());
+        }
+    }
+    valid.then_some(ids)
+}
+
+fn refs(node: &Node, errors: &mut Vec<YamlError>) -> Option<Vec<RefCondition>> {
+    let items = node.as_seq("`refs`").map_err(|e| errors.push(e)).ok()?;
+    if items.is_empty() {
+        errors.push(
+            YamlError::new("`refs` is empty", node.span.clone())
+                .with_help("list {qualifier, value} pairs the claim must carry, e.g. [{qualifier: G1, value: CCM}], or remove `refs`"),
+        );
+        return None;
+    }
+    let conditions: Vec<Option<RefCondition>> = items.iter().map(|item| ref_condition(item, errors)).collect();
+    conditions.into_iter().collect()
+}
+
+fn ref_condition(node: &Node, errors: &mut Vec<YamlError>) -> Option<RefCondition> {
+    let mut map = node.as_map("a REF condition").map_err(|e| errors.push(e)).ok()?;
+    let qualifier = map
+        .required("qualifier")
+        .map_err(|e| errors.push(e))
+        .ok()
+        .and_then(|n| ref_qualifier(n, errors));
+    let value = map
+        .required("value")
+        .map_err(|e| errors.push(e))
+        .ok()
+        .and_then(|n| {
+            let text = n.as_str("value").map_err(|e| errors.push(e)).ok()?.trim();
+            if text.is_empty() {
+                errors.push(
+                    YamlError::new("the REF value is empty", n.span.clone())
+                        .with_help("write the REF02 value the claim must carry"),
+                );
+                return None;
+            }
+            Some(text.to_string())
+        });
+    errors.extend(map.finish());
+    Some(RefCondition {
+        qualifier: qualifier?,
+        value: value?,
+    })
+}
+
+fn ref_qualifier(node: &Node, errors: &mut Vec<YamlError>) -> Option<String> {
+    let text = node.as_str("qualifier").map_err(|e| errors.push(e)).ok()?.trim();
+    let upper = text.to_ascii_uppercase();
+    if (2..=3).contains(&upper.len()) && upper.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Some(upper);
+    }
+    errors.push(
+        YamlError::new(format!("`{text}` is not a REF qualifier"), node.span.clone())
+            .with_help("a REF01 qualifier is 2 or 3 letters or digits, e.g. F8, G1, 6R"),
+    );
+    None
+}
+
 /// True for a CARC as X12 writes it: 1 to 3 digits, or one letter and 1 or
 /// 2 digits.
 pub(crate) fn is_carc(text: &str) -> bool {
@@ -169,6 +268,37 @@ mod tests {
         assert_eq!(matches[0].carc, "16");
         assert_eq!(matches[0].rarcs, ["N706", "M127"]);
         assert_eq!(matches[1].group_code, None);
+    }
+
+    #[test]
+    fn payer_and_ref_conditions_compile() {
+        let text = denials("      matches:\n        - group_code: CO\n          carc: 16\n          rarcs: [N706]\n          payer_ids: [\"60054\", 77777]\n          refs: [{ qualifier: g1, value: CCM }]\n");
+        let set = RuleSet::compile(&[PackSource::new("t.yaml", text)]).expect("compiles");
+        let matched = &set.packs[0].denials[0].matches[0];
+        assert_eq!(matched.payer_ids, ["60054", "77777"]);
+        assert_eq!(matched.refs.len(), 1);
+        assert_eq!(matched.refs[0].qualifier, "G1");
+        assert_eq!(matched.refs[0].value, "CCM");
+    }
+
+    #[test]
+    fn bad_payer_and_ref_conditions_are_located() {
+        let found = problems(&denials("      matches:\n        - { carc: 16, rarcs: [N706], payer_ids: [] }\n"));
+        assert!(found.iter().any(|(m, _, at)| m == "`payer_ids` is empty" && at.starts_with('[')), "{found:?}");
+
+        let found = problems(&denials("      matches:\n        - { carc: 16, rarcs: [N706], payer_ids: [\"600 54\"] }\n"));
+        assert!(found.iter().any(|(m, _, at)| m == "`600 54` is not a payer id" && at == "\"600 54\""), "{found:?}");
+
+        let found = problems(&denials("      matches:\n        - { carc: 16, rarcs: [N706], refs: [{ qualifier: G-1, value: X }] }\n"));
+        assert!(found.iter().any(|(m, _, at)| m == "`G-1` is not a REF qualifier" && at == "G-1"), "{found:?}");
+
+        let found = problems(&denials("      matches:\n        - { carc: 16, rarcs: [N706], refs: [{ qualifier: G1, valu: X }] }\n"));
+        assert!(found.iter().any(|(m, h, at)| m == "unknown key `valu` in a REF condition"
+            && h.as_deref() == Some("did you mean `value`?")
+            && at == "valu"), "{found:?}");
+
+        let found = problems(&denials("      matches:\n        - { carc: 16, rarcs: [N706], payer_id: [\"60054\"] }\n"));
+        assert!(found.iter().any(|(_, h, at)| h.as_deref() == Some("did you mean `payer_ids`?") && at == "payer_id"), "{found:?}");
     }
 
     #[test]
