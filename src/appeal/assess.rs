@@ -189,6 +189,8 @@ pub enum CaseError {
     UnknownPayer { payer_id: String, file: String },
     #[error("the practice profile's NPI {practice_npi} differs from the claim's billing NPI {claim_npi}")]
     PracticeMismatch { practice_npi: String, claim_npi: String },
+    #[error("the letter date {today} is before the denial notice date {notice}")]
+    LetterBeforeNotice { today: String, notice: String },
     #[error(transparent)]
     Deadline(#[from] DeadlineOverflow),
 }
@@ -200,6 +202,9 @@ impl CaseError {
             CaseError::UnknownPayer { .. } => "add the payer, keyed by its id, to the payer profiles file",
             CaseError::PracticeMismatch { .. } => {
                 "use the practice profile of the practice that billed the claim"
+            }
+            CaseError::LetterBeforeNotice { .. } => {
+                "check the notice date in the record and the --today option; an appeal answers a notice already received"
             }
             CaseError::Deadline(_) => "check the denial's notice date",
         }
@@ -301,6 +306,14 @@ fn assess_answered(
         },
         None => None,
     };
+    if let Some(notice) = letter_data.notice_date {
+        if settings.today < notice {
+            return CaseOutcome::Error(CaseError::LetterBeforeNotice {
+                today: settings.today.to_string(),
+                notice: notice.to_string(),
+            });
+        }
+    }
     let deadline = match (letter_data.notice_date, payer) {
         (Some(notice), Some((_, profile))) => {
             let rule = DeadlineRule::for_payer(letter_data.payer_type.as_deref(), profile.appeal_window_days);

@@ -260,6 +260,18 @@ fn unknown_payer_and_other_practice_are_errors() {
 }
 
 #[test]
+fn letter_dated_before_the_notice_is_an_error() {
+    let value = parse(FULL);
+    let before_notice = jiff::civil::Date::new(2026, 3, 1).unwrap();
+    let case = case_for(&value, before_notice, false);
+    assert!(
+        matches!(case.outcome, CaseOutcome::Error(CaseError::LetterBeforeNotice { ref notice, .. }) if notice == "2026-04-02"),
+        "{:?}",
+        case.outcome
+    );
+}
+
+#[test]
 fn pack_that_does_not_apply_refuses() {
     let mut value = parse(FULL);
     value["service_lines"][0]["code"] = json!("99213");
