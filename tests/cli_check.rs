@@ -171,3 +171,13 @@ fn encounter_read_twice_is_reported_once() {
     assert!(stdout.contains("claimlint::input::duplicate-record"), "{stdout}");
     assert!(!stdout.contains("CMS-CCM-012"), "a duplicate is not double billing: {stdout}");
 }
+
+#[test]
+fn fhir_without_encounters_says_why_nothing_was_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("patient.json"), r#"{"resourceType":"Patient","id":"x"}"#).unwrap();
+    let output = claimlint().arg("check").arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("1 FHIR resource(s) read, but none is an Encounter"), "{stdout}");
+}

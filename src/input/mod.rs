@@ -70,17 +70,20 @@ pub fn load_file(name: Arc<str>, bytes: &[u8], framing: Framing, schema: &Record
         );
         return loaded;
     }
-    let text = match decode_utf8(bytes) {
-        Ok(text) => text,
-        Err(offset) => {
+    let text = match crate::source::check_utf8(bytes) {
+        Ok(decoded) => decoded.text,
+        Err(problem) => {
+            let message = match problem.kind {
+                crate::source::Utf8ProblemKind::Utf16ByteOrderMark => {
+                    "the file is UTF-16 text; claimlint reads UTF-8".to_string()
+                }
+                _ => format!(
+                    "invalid UTF-8 at byte {} (line {}, column {})",
+                    problem.offset, problem.line, problem.column
+                ),
+            };
             loaded.errors.push(
-                InputError::new(
-                    InputErrorKind::InvalidUtf8,
-                    file_origin,
-                    format!("invalid UTF-8 at byte {offset}"),
-                )
-                .with_span(offset..offset + 1)
-                .with_help("re-export the file as UTF-8"),
+                InputError::new(InputErrorKind::InvalidUtf8, file_origin, message).with_help(problem.help()),
             );
             return loaded;
         }
@@ -115,13 +118,6 @@ pub fn load_file(name: Arc<str>, bytes: &[u8], framing: Framing, schema: &Record
         }
     }
     loaded
-}
-
-/// Strips a UTF-8 byte-order mark and checks the encoding; returns the byte
-/// offset of the first invalid sequence on failure.
-fn decode_utf8(bytes: &[u8]) -> Result<&str, usize> {
-    let bytes = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(bytes);
-    std::str::from_utf8(bytes).map_err(|e| e.valid_up_to())
 }
 
 /// NDJSON when the first line is a complete JSON value and more lines
@@ -363,7 +359,14 @@ mod tests {
         let mut bytes = b"{\"a\": \"".to_vec();
         bytes.push(0xff);
         let loaded = load_file(Arc::from("a.json"), &bytes, Framing::Json, &RecordSchema::new());
-        assert_eq!(loaded.errors[0].message, "invalid UTF-8 at byte 7");
+        assert_eq!(loaded.errors[0].message, "invalid UTF-8 at byte 7 (line 1, column 8)");
+    }
+
+    #[test]
+    fn utf16_is_named() {
+        let bytes = [0xff, 0xfe, b'{', 0, b'}', 0];
+        let loaded = load_file(Arc::from("a.json"), &bytes, Framing::Json, &RecordSchema::new());
+        assert_eq!(loaded.errors[0].message, "the file is UTF-16 text; claimlint reads UTF-8");
     }
 
     #[test]

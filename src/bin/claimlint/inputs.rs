@@ -88,9 +88,26 @@ pub fn load(paths: &[PathBuf], mapping: &FhirMapping, mut on_record: impl FnMut(
         }
     }
 
+    let fhir_count = fhir.len();
+    let first_fhir_file = fhir.first().map(|r| r.origin.file.clone());
     let mapped = claimlint::fhir::map_records(fhir, mapping, &schema);
     loaded.errors.extend(mapped.errors);
     loaded.warnings = mapped.warnings;
+    let has_encounter = !mapped.records.is_empty() || loaded.errors.iter().any(|e| e.kind == InputErrorKind::FhirMapping);
+    if let (Some(file), false) = (first_fhir_file, has_encounter) {
+        // Say why FHIR input produced nothing to check, rather than a bare
+        // "0 records".
+        loaded.warnings.push(
+            InputError::new(
+                InputErrorKind::FhirMapping,
+                Origin::new(file, None, ""),
+                format!(
+                    "{fhir_count} FHIR resource(s) read, but none is an Encounter, so there is no record to check"
+                ),
+            )
+            .with_help("claimlint checks one record per Encounter; include the Encounter resources in the export"),
+        );
+    }
     for record in mapped.records {
         if let Some(record) = first_copy(record, &mut seen, &mut loaded.errors) {
             on_record(record);
