@@ -18,6 +18,7 @@ pub mod fixture;
 pub mod input;
 pub mod phi;
 pub mod record;
+pub mod report;
 pub mod remit;
 pub mod rules;
 pub mod source;
