@@ -10,6 +10,8 @@
 //! files.
 
 pub mod appeal;
+pub mod baseline;
+pub mod config;
 pub mod diagnostic;
 pub mod eval;
 pub mod fhir;
