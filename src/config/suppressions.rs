@@ -223,9 +223,9 @@ fn entry(text: &str, node: &yaml::Node, codes: &[&str], problems: &mut Vec<YamlE
         .optional("author")
         .and_then(|n| collect(problems, n.as_str("author")))
         .map(str::to_string);
-    let span = map.span();
+    let start = map.key_span("rule").unwrap_or_else(|| map.span()).start;
     problems.extend(map.finish());
-    let (line, column) = yaml::line_col(text, span.start);
+    let (line, column) = yaml::line_col(text, start);
     Some(SuppressionEntry {
         rule: rule?,
         target: target?,

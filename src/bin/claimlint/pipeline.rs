@@ -148,7 +148,11 @@ impl Settings {
     ) -> Result<Settings, Vec<SourceDiagnostic>> {
         let config_path = match args.config {
             Some(path) => Some(path),
-            None => std::env::current_dir().ok().and_then(|dir| config::discover(&dir)),
+            None => std::env::current_dir().ok().and_then(|dir| {
+                // Name a file in the current folder or below relatively, as the user would.
+                let found = config::discover(&dir)?;
+                Some(found.strip_prefix(&dir).map(Path::to_path_buf).unwrap_or(found))
+            }),
         };
         let config = match &config_path {
             Some(path) => Some(config::load(path, rules)?),
