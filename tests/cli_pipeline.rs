@@ -208,7 +208,7 @@ fn statistics_count_findings_per_rule() {
     assert!(stdout.starts_with("4  CCM32-004  portal-invitation-not-to-verified-email  (error)\n3  CCM32-003"), "{stdout}");
 }
 
-/// A folder with the record and a claimlint.yaml of `config`.
+/// Creates a folder with the record and a claimlint.yaml of `config`.
 fn project(config: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(NOT_LOGGED, dir.path().join("r.json")).unwrap();

@@ -1,8 +1,8 @@
 //! `claimlint.yaml`: project settings for `check`, and the suppressions file.
 //!
-//! Both files are read with [`crate::yaml`], so an unknown key, an unknown
-//! rule code or pack id, or a value of the wrong type is rejected with its
-//! line and column and a "did you mean" for near misses, like a rule pack.
+//! Both files are read with [`crate::yaml`], like rule packs. An unknown
+//! key, rule code or pack id, or a value of the wrong type, is rejected with
+//! its line and column and a "did you mean" for near misses.
 //! `schemas/claimlint-config.schema.json` describes the same layout for
 //! editors. Relative paths in the file are resolved against its folder.
 

@@ -24,7 +24,7 @@ use crate::report::{SuppressionProblem, SuppressionWarning};
 use crate::rules::RuleSet;
 use crate::yaml::{self, ParseLimits, Span, YamlError};
 
-/// What a suppression entry names.
+/// The record or claim a suppression entry names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SuppressionTarget {
     Record(String),

@@ -95,7 +95,7 @@ fn suppressions_match_records_and_claims() {
 }
 
 #[test]
-fn suppressions_report_unused_and_expire_after_the_last_day() {
+fn suppressions_expire_after_last_day() {
     let suppressions = Suppressions::parse(Path::new("s.yaml"), SUPPRESSIONS, &rules(), date("2026-07-01")).unwrap();
     let problems: Vec<_> = suppressions.warnings().iter().map(|w| (w.problem, w.rule.clone())).collect();
     use crate::report::SuppressionProblem::{Expired, Unused};

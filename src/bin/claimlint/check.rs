@@ -115,7 +115,7 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
     let report = match report {
         Ok(report) => report,
         Err(diagnostic) => {
-            out!("{}", renderer.render(&diagnostic));
+            out!("{}", renderer.render(&*diagnostic));
             return ExitStatus::Error;
         }
     };
@@ -160,7 +160,8 @@ fn evaluate(
     }
 }
 
-/// The outcome of every rule of the applicable packs on one record, for JUnit.
+/// Collects the outcome of every rule of the applicable packs on one
+/// record, for JUnit.
 fn record_outcome(rules: &RuleSet, record: &Record, results: &[PackResult]) -> RecordOutcome {
     let mut outcome = RecordOutcome {
         file: record.origin.file.to_string(),

@@ -246,7 +246,7 @@ pub fn build_report(
     input_errors: &[InputError],
     input_warnings: &[InputError],
     sources: &mut SourceCache,
-) -> Result<CheckReport, SourceDiagnostic> {
+) -> Result<CheckReport, Box<SourceDiagnostic>> {
     let known: BTreeSet<String> = settings
         .baseline
         .as_ref()
@@ -264,7 +264,7 @@ pub fn build_report(
             .iter()
             .filter_map(|p| record.value.pointer(p).and_then(|v| v.as_str()))
             .collect();
-        let mut kept = Vec::new();
+        let mut shown = Vec::new();
         for mut finding in std::mem::take(&mut entry.findings) {
             let mut status = |status| set_status(outcomes, &file, &record.id, &finding.code, status);
             match settings.config.as_ref().and_then(|c| c.rule_level(&finding.code, &payer)) {
@@ -323,17 +323,19 @@ pub fn build_report(
                 suppression,
                 finding: finding.clone(),
             });
-            kept.push(finding);
+            shown.push(finding);
         }
-        entry.findings = kept;
+        entry.findings = shown;
     }
     reported.retain(|entry| !entry.findings.is_empty());
 
     if let Some(path) = &settings.write_baseline {
         let text = Baseline::new(current.iter().cloned()).to_json();
         std::fs::write(path, text).map_err(|error| {
-            SourceDiagnostic::error(format!("cannot write baseline file {}: {error}", path.display()))
-                .with_code("claimlint::baseline")
+            Box::new(
+                SourceDiagnostic::error(format!("cannot write baseline file {}: {error}", path.display()))
+                    .with_code("claimlint::baseline"),
+            )
         })?;
     }
     if let Some(old) = &settings.baseline {
@@ -516,7 +518,7 @@ pub fn suppression_warning_lines(report: &CheckReport) -> String {
         .collect()
 }
 
-/// The closing summary line.
+/// Returns the closing summary line.
 pub fn summary_line(report: &CheckReport) -> String {
     let summary = &report.summary;
     let plural = report::plural;
