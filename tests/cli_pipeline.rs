@@ -134,6 +134,8 @@ fn junit_has_one_suite_per_file() {
     assert_eq!(stdout.matches("<testsuite ").count(), 9, "{stdout}");
     assert_eq!(stdout.matches("<failure ").count(), 10);
     assert!(stdout.contains("(not applicable)\">\n      <skipped"), "{stdout}");
+    // Patient-month rules appear for each member record, passes included.
+    assert!(stdout.contains("name=\"ENC-2026-0401: CMS-CCM-012 ccm-billed-twice-in-month\"/>"), "{stdout}");
 }
 
 #[test]

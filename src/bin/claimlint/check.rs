@@ -93,7 +93,7 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
         evaluate(&rules, record, &mut counts, &mut reported, &mut outcomes);
     });
     // Patient-month rules run once every record of the month has been read.
-    report_patient_months(patient_months.finish(), &mut reported, &mut outcomes);
+    report_patient_months(&rules, patient_months.finish(), &mut reported, &mut outcomes);
     counts.files = loaded.files;
     counts.skipped = loaded.skipped;
     counts.unreadable = loaded.unreadable_inputs();
@@ -200,7 +200,12 @@ fn rule_outcome(rules: &RuleSet, pack: &str, code: &str, outcome: Outcome) -> Ru
 
 /// Adds the findings of patient-month rules to the records they are about,
 /// next to those records' own findings, and each member record's outcome.
-fn report_patient_months(report: PatientMonthReport, reported: &mut Vec<Reported>, outcomes: &mut [RecordOutcome]) {
+fn report_patient_months(
+    rules: &RuleSet,
+    report: PatientMonthReport,
+    reported: &mut Vec<Reported>,
+    outcomes: &mut [RecordOutcome],
+) {
     let mut by_record: Vec<Vec<Finding>> = vec![Vec::new(); report.records.len()];
     for result in report.results {
         for &member in &result.members {
@@ -214,16 +219,7 @@ fn report_patient_months(report: PatientMonthReport, reported: &mut Vec<Reported
                 .map_or(Outcome::Pass, |(_, finding)| finding.outcome);
             let file = record.origin.file.to_string();
             if let Some(entry) = outcomes.iter_mut().find(|o| o.file == file && o.record_id == record.id) {
-                entry.rules.push(RuleOutcome {
-                    code: result.rule.code.clone(),
-                    name: result.findings.first().map(|(_, f)| f.name.clone()).unwrap_or_default(),
-                    pack: result.pack.clone(),
-                    outcome,
-                    status: match outcome {
-                        Outcome::Pass => RuleStatus::Pass,
-                        _ => RuleStatus::Fail,
-                    },
-                });
+                entry.rules.push(rule_outcome(rules, &result.pack, &result.rule.code, outcome));
             }
         }
         for (index, finding) in result.findings {
