@@ -10,6 +10,8 @@
 //! files.
 
 pub mod appeal;
+pub mod baseline;
+pub mod config;
 pub mod diagnostic;
 pub mod eval;
 pub mod fhir;
@@ -18,6 +20,7 @@ pub mod fixture;
 pub mod input;
 pub mod phi;
 pub mod record;
+pub mod report;
 pub mod remit;
 pub mod rules;
 pub mod source;

@@ -4,14 +4,16 @@ use std::path::PathBuf;
 
 use clap::Args;
 use claimlint::diagnostic::{Level, SourceDiagnostic};
-use claimlint::eval::{self, PackResult, PatientMonthReport, PatientMonths};
-use claimlint::finding::{Finding, Severity};
+use claimlint::eval::{self, NotApplicable, PackResult, PatientMonthReport, PatientMonths};
+use claimlint::finding::{Finding, Outcome, Severity};
 use claimlint::input::InputError;
 use claimlint::record::Record;
+use claimlint::report::{RecordOutcome, RuleOutcome, RuleStatus};
 use claimlint::rules::RuleSet;
 
+use crate::pipeline::{self, Counts, Format, PipelineArgs, Reported, Settings};
 use crate::render::Renderer;
-use crate::report::{self, plural, SourceCache};
+use crate::report::{self, SourceCache};
 use crate::{inputs, rules_arg, ExitStatus};
 
 #[derive(Debug, Args)]
@@ -31,29 +33,13 @@ pub struct CheckArgs {
     /// built-in mapping, mappings/fhir-r4.yaml.
     #[arg(long = "fhir-mapping", value_name = "FILE")]
     fhir_mapping: Option<PathBuf>,
-}
 
-/// Counts for the summary line.
-#[derive(Debug, Default)]
-struct Totals {
-    files: usize,
-    skipped: usize,
-    records: usize,
-    not_applicable: usize,
-    errors: usize,
-    warnings: usize,
-    infos: usize,
-    unreadable: usize,
-}
-
-/// A record with findings, kept until output so it can be located.
-struct Reported {
-    record: Record,
-    findings: Vec<Finding>,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
 }
 
 pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
-    let rules = match rules_arg::load(&args.rules) {
+    let mut rules = match rules_arg::load(&args.rules) {
         Ok(rules) => rules,
         Err(diagnostics) => {
             for diagnostic in &diagnostics {
@@ -66,7 +52,20 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
-    let fhir_mapping = match inputs::load_fhir_mapping(args.fhir_mapping.as_deref()) {
+    let mut settings = match Settings::load(args.pipeline, args.fhir_mapping, &mut rules) {
+        Ok(settings) => settings,
+        Err(diagnostics) => {
+            for diagnostic in &diagnostics {
+                out!("{}", renderer.render(diagnostic));
+            }
+            outln!(
+                "claimlint: the configuration has {} error(s); nothing was checked",
+                diagnostics.len()
+            );
+            return ExitStatus::Error;
+        }
+    };
+    let fhir_mapping = match inputs::load_fhir_mapping(settings.fhir_mapping.as_deref()) {
         Ok(mapping) => mapping,
         Err(diagnostics) => {
             for diagnostic in &diagnostics {
@@ -85,63 +84,148 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
         args.paths
     };
 
-    let mut totals = Totals::default();
+    let mut counts = Counts::default();
     let mut reported = Vec::new();
+    let mut outcomes = Vec::new();
     let mut patient_months = PatientMonths::new(&rules);
     let mut loaded = inputs::load(&paths, &fhir_mapping, |record| {
         patient_months.add(&record);
-        evaluate(&rules, record, &mut totals, &mut reported);
+        evaluate(&rules, record, &mut counts, &mut reported, &mut outcomes);
     });
     // Patient-month rules run once every record of the month has been read.
-    report_patient_months(patient_months.finish(), &mut totals, &mut reported);
-    totals.files = loaded.files;
-    totals.skipped = loaded.skipped;
-    totals.unreadable = loaded.unreadable_inputs();
+    report_patient_months(&rules, patient_months.finish(), &mut reported, &mut outcomes);
+    counts.files = loaded.files;
+    counts.skipped = loaded.skipped;
+    counts.unreadable = loaded.unreadable_inputs();
     let mut input_errors = std::mem::take(&mut loaded.errors);
     let mut input_warnings = std::mem::take(&mut loaded.warnings);
-    print_report(&mut reported, &mut input_errors, &mut input_warnings, &mut loaded.sources, renderer);
-    print_summary(&totals, input_errors.len(), input_warnings.len());
+    report::sort_input_errors(&mut input_errors);
+    report::sort_input_errors(&mut input_warnings);
 
-    if !input_errors.is_empty() {
-        ExitStatus::Error
-    } else if totals.errors > 0 {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Clean
+    let report = pipeline::build_report(
+        &mut settings,
+        &rules,
+        &mut reported,
+        &mut outcomes,
+        &counts,
+        &input_errors,
+        &input_warnings,
+        &mut loaded.sources,
+    );
+    let report = match report {
+        Ok(report) => report,
+        Err(diagnostic) => {
+            out!("{}", renderer.render(&*diagnostic));
+            return ExitStatus::Error;
+        }
+    };
+    let is_human = settings.format == Format::Human;
+    if is_human && !settings.quiet {
+        print_report(&mut reported, &input_errors, &input_warnings, &mut loaded.sources, renderer);
     }
-}
-
-fn evaluate(rules: &RuleSet, record: Record, totals: &mut Totals, reported: &mut Vec<Reported>) {
-    totals.records += 1;
-    let results: Vec<PackResult> = eval::evaluate(rules, &record);
-    if results.iter().all(|r| r.not_applicable.is_some()) {
-        totals.not_applicable += 1;
-    }
-    let findings: Vec<Finding> = results.into_iter().flat_map(|r| r.findings).collect();
-    for finding in &findings {
-        match finding.severity {
-            Severity::Error => totals.errors += 1,
-            Severity::Warning => totals.warnings += 1,
-            Severity::Info => totals.infos += 1,
+    let failures = pipeline::write_outputs(&settings, &report);
+    // A machine format keeps stdout for the report; the rest goes to stderr.
+    let notes = [
+        (!settings.quiet).then(|| pipeline::suppression_warning_lines(&report)),
+        settings.statistics.then(|| pipeline::statistics_text(&report)),
+        Some(failures.iter().map(|f| format!("error: {f}\n")).collect()),
+        (is_human || !settings.quiet).then(|| format!("{}\n", pipeline::summary_line(&report))),
+    ];
+    for note in notes.into_iter().flatten().filter(|n| !n.is_empty()) {
+        if is_human {
+            out!("{note}");
+        } else {
+            eprint!("{note}");
         }
     }
+    pipeline::exit_status(&settings, &report, !failures.is_empty())
+}
+
+fn evaluate(
+    rules: &RuleSet,
+    record: Record,
+    counts: &mut Counts,
+    reported: &mut Vec<Reported>,
+    outcomes: &mut Vec<RecordOutcome>,
+) {
+    counts.records += 1;
+    let results: Vec<PackResult> = eval::evaluate(rules, &record);
+    if results.iter().all(|r| r.not_applicable.is_some()) {
+        counts.not_applicable += 1;
+    }
+    outcomes.push(record_outcome(rules, &record, &results));
+    let findings: Vec<Finding> = results.into_iter().flat_map(|r| r.findings).collect();
     if !findings.is_empty() {
         reported.push(Reported { record, findings });
     }
 }
 
-/// Counts the findings of patient-month rules and adds them to the records
-/// they are about, next to those records' own findings.
-fn report_patient_months(report: PatientMonthReport, totals: &mut Totals, reported: &mut Vec<Reported>) {
-    let mut by_record: Vec<Vec<Finding>> = vec![Vec::new(); report.records.len()];
-    for (index, finding) in report.results.into_iter().flat_map(|r| r.findings) {
-        match finding.severity {
-            Severity::Error => totals.errors += 1,
-            Severity::Warning => totals.warnings += 1,
-            Severity::Info => totals.infos += 1,
+/// Collects the outcome of every rule of the applicable packs on one
+/// record, for JUnit.
+fn record_outcome(rules: &RuleSet, record: &Record, results: &[PackResult]) -> RecordOutcome {
+    let mut outcome = RecordOutcome {
+        file: record.origin.file.to_string(),
+        record_id: record.id.clone(),
+        rules: Vec::new(),
+        not_applicable: Vec::new(),
+    };
+    for result in results {
+        if let Some(reason) = &result.not_applicable {
+            let reason = match reason {
+                NotApplicable::Condition => "the pack's applicability condition does not hold",
+                NotApplicable::OutsideEffectiveDates => "the date of service is outside the pack's effective dates",
+            };
+            outcome.not_applicable.push((result.pack.clone(), reason.to_string()));
+            continue;
         }
-        if let Some(findings) = by_record.get_mut(index) {
-            findings.push(finding);
+        for rule in &result.rules {
+            outcome.rules.push(rule_outcome(rules, &result.pack, &rule.code, rule.outcome));
+        }
+    }
+    outcome
+}
+
+fn rule_outcome(rules: &RuleSet, pack: &str, code: &str, outcome: Outcome) -> RuleOutcome {
+    RuleOutcome {
+        code: code.to_string(),
+        name: rules.rule(code).map(|(_, rule)| rule.name.clone()).unwrap_or_default(),
+        pack: pack.to_string(),
+        outcome,
+        status: match outcome {
+            Outcome::Pass => RuleStatus::Pass,
+            _ => RuleStatus::Fail,
+        },
+    }
+}
+
+/// Adds the findings of patient-month rules to the records they are about,
+/// next to those records' own findings, and each member record's outcome.
+fn report_patient_months(
+    rules: &RuleSet,
+    report: PatientMonthReport,
+    reported: &mut Vec<Reported>,
+    outcomes: &mut [RecordOutcome],
+) {
+    let mut by_record: Vec<Vec<Finding>> = vec![Vec::new(); report.records.len()];
+    for result in report.results {
+        for &member in &result.members {
+            let Some(record) = report.records.get(member) else {
+                continue;
+            };
+            let outcome = result
+                .findings
+                .iter()
+                .find(|(index, _)| *index == member)
+                .map_or(Outcome::Pass, |(_, finding)| finding.outcome);
+            let file = record.origin.file.to_string();
+            if let Some(entry) = outcomes.iter_mut().find(|o| o.file == file && o.record_id == record.id) {
+                entry.rules.push(rule_outcome(rules, &result.pack, &result.rule.code, outcome));
+            }
+        }
+        for (index, finding) in result.findings {
+            if let Some(findings) = by_record.get_mut(index) {
+                findings.push(finding);
+            }
         }
     }
     for (record, findings) in report.records.into_iter().zip(by_record) {
@@ -161,13 +245,11 @@ fn report_patient_months(report: PatientMonthReport, totals: &mut Totals, report
 /// Sorts findings and errors by file and position, and prints them.
 fn print_report(
     reported: &mut [Reported],
-    input_errors: &mut [InputError],
-    input_warnings: &mut [InputError],
+    input_errors: &[InputError],
+    input_warnings: &[InputError],
     sources: &mut SourceCache,
     renderer: &Renderer,
 ) {
-    report::sort_input_errors(input_errors);
-    report::sort_input_errors(input_warnings);
     reported.sort_by(|a, b| {
         (&a.record.origin.file, a.record.origin.line, &a.record.origin.pointer, &a.record.id).cmp(&(
             &b.record.origin.file,
@@ -217,33 +299,4 @@ fn finding_diagnostic(record: &Record, finding: &Finding, sources: &mut SourceCa
         })
         .unwrap_or_else(|| "here".to_string());
     report::with_record_source(diagnostic, record, &finding.pointer, label, sources)
-}
-
-fn print_summary(totals: &Totals, input_errors: usize, mapping_warnings: usize) {
-    let mut line = format!(
-        "claimlint: {} checked, {} ({} not applicable); {}, {}, {}",
-        plural(totals.files, "file"),
-        plural(totals.records, "record"),
-        totals.not_applicable,
-        plural(totals.errors, "error"),
-        plural(totals.warnings, "warning"),
-        plural(totals.infos, "info"),
-    );
-    if totals.skipped > 0 {
-        line.push_str(&format!("; {} skipped (not JSON)", plural(totals.skipped, "file")));
-    }
-    if input_errors > 0 {
-        line.push_str(&format!(
-            "; {} in {}",
-            plural(input_errors, "input error"),
-            plural(totals.unreadable, "input")
-        ));
-    }
-    if mapping_warnings > 0 {
-        line.push_str(&format!(
-            "; {} (FHIR data left out of records)",
-            plural(mapping_warnings, "mapping warning")
-        ));
-    }
-    outln!("{line}");
 }

@@ -39,6 +39,7 @@ mod output {
 
 mod appeal;
 mod check;
+mod pipeline;
 mod inputs;
 mod report;
 mod discover;

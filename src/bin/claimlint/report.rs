@@ -7,6 +7,7 @@ use std::sync::Arc;
 use claimlint::diagnostic::SourceDiagnostic;
 use claimlint::input::{InputError, InputErrorKind};
 use claimlint::record::{Origin, Record};
+use claimlint::report::SourceRange;
 
 /// File texts for rendering snippets. Files are read again from disk when a
 /// snippet is needed, so that a large run keeps no file text in memory;
@@ -108,8 +109,9 @@ pub fn with_record_source(
     }
 }
 
-pub fn input_diagnostic(error: &InputError, sources: &mut SourceCache) -> SourceDiagnostic {
-    let code = match error.kind {
+/// Returns the diagnostic code of an input error.
+pub fn input_code(kind: InputErrorKind) -> &'static str {
+    match kind {
         InputErrorKind::Io => "claimlint::input::io",
         InputErrorKind::InvalidUtf8 => "claimlint::input::invalid-utf8",
         InputErrorKind::InvalidJson => "claimlint::input::invalid-json",
@@ -121,7 +123,11 @@ pub fn input_diagnostic(error: &InputError, sources: &mut SourceCache) -> Source
         InputErrorKind::Schema => "claimlint::input::schema",
         InputErrorKind::FhirVersion => "claimlint::input::fhir-version",
         InputErrorKind::FhirMapping => "claimlint::input::fhir-mapping",
-    };
+    }
+}
+
+pub fn input_diagnostic(error: &InputError, sources: &mut SourceCache) -> SourceDiagnostic {
+    let code = input_code(error.kind);
     let mut diagnostic = SourceDiagnostic::error(error.message.clone()).with_code(code);
     diagnostic.help = error.help.clone();
     if matches!(error.kind, InputErrorKind::Io | InputErrorKind::InvalidUtf8 | InputErrorKind::Compressed) {
@@ -141,6 +147,41 @@ pub fn input_diagnostic(error: &InputError, sources: &mut SourceCache) -> Source
             diagnostic.message = format!("{}: {}", error.origin.file, error.message);
             diagnostic
         }
+    }
+}
+
+/// Returns the character range of the record node at `pointer` in its
+/// source file (for FHIR records, the resource it was mapped from).
+pub fn record_range(record: &Record, pointer: &str, sources: &mut SourceCache) -> Option<SourceRange> {
+    let origin = record.locate(pointer);
+    let (text, span) = locate(&origin, sources)?;
+    Some(char_range(&text, span))
+}
+
+/// Returns the 1-based line and column where an input error is.
+pub fn input_position(error: &InputError, sources: &mut SourceCache) -> Option<(usize, usize)> {
+    if matches!(error.kind, InputErrorKind::Io | InputErrorKind::InvalidUtf8 | InputErrorKind::Compressed) {
+        return None;
+    }
+    let (text, span) = match &error.span {
+        Some(span) => {
+            let text = sources.get(&error.origin.file)?;
+            let base = document_range(&text, error.origin.line).start;
+            (text, base + span.start..base + span.end)
+        }
+        None => locate(&error.origin, sources)?,
+    };
+    Some(claimlint::source::line_col(&text, span.start))
+}
+
+fn char_range(text: &str, span: std::ops::Range<usize>) -> SourceRange {
+    let (line, column) = claimlint::source::line_col(text, span.start);
+    let (end_line, end_column) = claimlint::source::line_col(text, span.end);
+    SourceRange {
+        line,
+        column,
+        end_line,
+        end_column,
     }
 }
 
