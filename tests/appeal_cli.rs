@@ -354,3 +354,28 @@ fn claims_without_an_answering_pack_are_not_considered() {
     assert!(result.stdout.contains("denial CO-45 is not covered by any rule pack; not considered"), "{}", result.stdout);
     assert!(!dir.path().join("appeals").exists(), "nothing to write, so no folder");
 }
+
+#[test]
+fn profiles_come_from_the_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("claimlint.yaml"),
+        format!(
+            "profiles:\n  practice: {}\n  payers: {}\n",
+            repo("examples/profiles/practice.yaml").display(),
+            repo("examples/profiles/payers.yaml").display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("letters");
+    let mut command = Command::cargo_bin("claimlint").expect("binary is built");
+    command
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["appeal", "--today", TODAY, "--out"])
+        .arg(&out)
+        .arg(full_record());
+    let result = run(&mut command);
+    assert_eq!(result.code, 0, "{}", result.stdout);
+    assert!(out.join("CLM-2026-0307.md").is_file(), "{}", result.stdout);
+}

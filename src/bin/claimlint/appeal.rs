@@ -230,19 +230,38 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
         }
     };
 
-    let (practice, payers) = match read_profiles(&args) {
-        Ok(profiles) => profiles,
-        Err(diagnostics) => {
-            print_all(&diagnostics);
-            outln!("claimlint: no appeal was assessed; fix the options or profiles above");
-            return ExitStatus::Error;
-        }
-    };
     let rules = match rules_arg::load(&args.rules) {
         Ok(rules) => rules,
         Err(diagnostics) => {
             print_all(&diagnostics);
             outln!("claimlint: the rule set has {} error(s); no appeal was assessed", diagnostics.len());
+            return ExitStatus::Error;
+        }
+    };
+    // Profiles not given as options come from claimlint.yaml, found from
+    // the current folder upward, as `check` finds it.
+    let mut args = args;
+    if args.practice.is_none() || args.payers.is_none() {
+        let found = std::env::current_dir().ok().and_then(|dir| claimlint::config::discover(&dir));
+        if let Some(path) = found {
+            match claimlint::config::load(&path, &rules) {
+                Ok(config) => {
+                    args.practice = args.practice.take().or(config.practice_profile);
+                    args.payers = args.payers.take().or(config.payer_profiles);
+                }
+                Err(diagnostics) => {
+                    print_all(&diagnostics);
+                    outln!("claimlint: no appeal was assessed; fix the configuration above");
+                    return ExitStatus::Error;
+                }
+            }
+        }
+    }
+    let (practice, payers) = match read_profiles(&args) {
+        Ok(profiles) => profiles,
+        Err(diagnostics) => {
+            print_all(&diagnostics);
+            outln!("claimlint: no appeal was assessed; fix the options or profiles above");
             return ExitStatus::Error;
         }
     };
