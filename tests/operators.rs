@@ -396,3 +396,11 @@ fn rule_when_limits_where_the_rule_applies() {
     let with_code = evaluate(&rules, &record(json!({"service_lines": [{"code": "99491"}]})));
     assert_eq!(with_code[0].rules[0].outcome, Outcome::Fail);
 }
+
+#[test]
+fn message_template_loops_over_misses() {
+    let text = "pack:\n  id: test\n  title: Test\n  version: 0.0.1\n  layer: payer\nrules:\n  - code: TEST-001\n    name: test-rule\n    severity: error\n    citation: test\n    description: test\n    message: \"{% for m in misses %}{{ m.expected }}{% if m.found is defined %} ({{ m.found }}){% endif %}{% endfor %}\"\n    help: fix it\n    evidence:\n      field: patient.phone\n      present: true\n";
+    let rules = RuleSet::compile(&[PackSource::new("test.yaml", text)]).expect("pack compiles");
+    let results = evaluate(&rules, &record(json!({})));
+    assert_eq!(results[0].findings[0].message, "patient.phone present (missing)");
+}
