@@ -24,7 +24,7 @@ const TARGETS: [(&str, Target); 3] = [
     ("load_config", targets::load_config),
 ];
 
-/// Files under `folder`, sorted.
+/// Lists the files under `folder`, recursively and sorted.
 fn files_in(folder: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let Ok(entries) = std::fs::read_dir(folder) else {

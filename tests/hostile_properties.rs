@@ -112,7 +112,8 @@ const EVIDENCE: [&str; 6] = [
 ];
 
 fn remove_pointers(mut value: Value, pointers: &[&str]) -> Value {
-    // Remove the highest array index first so earlier indexes stay valid.
+    // Reverse order removes /audit_trail/1 before /audit_trail/0, so the
+    // second index stays valid. This holds for single-digit indexes only.
     let mut sorted: Vec<&str> = pointers.to_vec();
     sorted.sort_by(|a, b| b.cmp(a));
     for pointer in sorted {
@@ -179,7 +180,7 @@ fn appeal_fixture() -> &'static (AppealFixture, Vec<&'static str>) {
     })
 }
 
-/// The evidence items whose removal alone stops the letter.
+/// Returns the evidence items whose removal alone stops the letter.
 fn required_items(fixture: &AppealFixture) -> Vec<&'static str> {
     EVIDENCE.iter().copied().filter(|item| !fixture.writes_letter(&[item])).collect()
 }
@@ -207,7 +208,8 @@ proptest! {
     }
 }
 
-/// Findings as sortable text: record, code, pointer and message.
+/// Evaluates the inputs and lists each finding as sortable text: record,
+/// code, pointer and message.
 fn findings_of(texts: &[(String, String)]) -> Vec<String> {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
     let rules = RULES.get_or_init(|| RuleSet::shipped().unwrap());
