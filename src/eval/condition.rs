@@ -554,6 +554,8 @@ fn eval_field(node: &CondNode, field: &FieldPath, test: &FieldTest, ctx: Ctx<'_>
         (FieldTest::Order { other, order }, Some(value)) => {
             compare_dates(value, other, ctx, |v, o| dates::order(v, o, *order))
         }
+        // NOTE: limits compare as f64, so integers beyond 2^53 and decimals past
+        // 17 significant digits are rounded here; `equals` compares exactly.
         (FieldTest::Compare(bound), Some(value)) => match (value.as_f64(), quantity(&bound.limit, ctx)) {
             (Some(n), Ok(limit)) => Truth::from(bound.comparison.holds(n, limit)),
             (Some(_), Err(truth)) => truth,
@@ -659,10 +661,7 @@ fn values_equal(a: &Value, b: &Value, ignore_case: bool) -> bool {
                 x == y
             }
         }
-        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => x == y,
-        },
+        (Value::Number(x), Value::Number(y)) => super::number::numbers_equal(x, y),
         _ => a == b,
     }
 }

@@ -6,6 +6,7 @@
 
 mod condition;
 pub mod dates;
+mod number;
 mod patient_month;
 
 use std::collections::BTreeMap;

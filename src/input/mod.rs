@@ -194,6 +194,10 @@ fn parse_error(name: &Arc<str>, line: Option<usize>, text: &str, error: &serde_j
             "several JSON documents in one file".to_string(),
             "put one record per line in a .ndjson file, or wrap the records in a JSON array",
         ),
+        _ if is_surrogate_error(error) => (
+            "invalid JSON: a \\u escape encodes a lone UTF-16 surrogate (D800-DFFF), which is not a character".to_string(),
+            "re-export the file; a character outside the Basic Multilingual Plane must be written as a \\uD8xx\\uDCxx pair",
+        ),
         _ if error.to_string().starts_with("recursion limit") => (
             "the JSON document is nested too deeply (over 128 levels)".to_string(),
             "check the export; encounter records are never nested this deep",
@@ -203,6 +207,13 @@ fn parse_error(name: &Arc<str>, line: Option<usize>, text: &str, error: &serde_j
     InputError::new(InputErrorKind::InvalidJson, Origin::new(name.clone(), line, ""), message)
         .with_span(offset..offset + 1)
         .with_help(help)
+}
+
+/// serde_json names a lone surrogate escape after how it ends: another
+/// escape that is not a low surrogate, or any other character.
+fn is_surrogate_error(error: &serde_json::Error) -> bool {
+    let message = error.to_string();
+    message.starts_with("lone leading surrogate") || message.starts_with("unexpected end of hex escape")
 }
 
 /// serde_json appends " at line L column C"; the location is shown apart.
@@ -299,6 +310,7 @@ fn record_id(value: &Value) -> String {
     value
         .pointer("/encounter/id")
         .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
         .map(str::to_string)
         .unwrap_or_else(|| "(no encounter id)".to_string())
 }

@@ -26,6 +26,8 @@ impl Default for ParseLimits {
     }
 }
 
+const DEPTH_HELP: &str = "flatten the document; configuration files are never nested this deep";
+
 /// Parses one YAML document.
 ///
 /// An empty document is an error, and so is a stream of several documents:
@@ -39,7 +41,8 @@ pub fn parse(text: &str, limits: ParseLimits) -> Result<Node, YamlError> {
                 limits.max_bytes
             ),
             0..0,
-        ));
+        )
+        .with_help("split the file; a configuration file this large is almost certainly not one written by hand"));
     }
     let mut builder = Builder {
         text,
@@ -53,6 +56,15 @@ pub fn parse(text: &str, limits: ParseLimits) -> Result<Node, YamlError> {
     let mut parser = Parser::new_from_str(text);
     if let Err(scan) = parser.load(&mut builder, true) {
         let at = CharOffsets::new(text).byte(scan.marker().index());
+        // yaml-rust2 stops flow collections (`[[[...`) nested too deep
+        // before the depth limit above is reached.
+        if scan.info().contains("recursion limit") {
+            return Err(YamlError::new(
+                format!("the document is nested deeper than {} levels", limits.max_depth),
+                at..at,
+            )
+            .with_help(DEPTH_HELP));
+        }
         return Err(YamlError::new(
             format!("invalid YAML: {}", scan.info()),
             at..at,
@@ -155,7 +167,8 @@ impl Builder<'_> {
                     self.limits.max_depth
                 ),
                 at..at + 1,
-            ));
+            )
+            .with_help(DEPTH_HELP));
         }
         self.stack.push(frame);
     }

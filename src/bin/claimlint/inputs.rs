@@ -10,7 +10,7 @@ use claimlint::fhir::FhirMapping;
 use claimlint::input::{self, Framing, InputError, InputErrorKind};
 use claimlint::record::{Origin, Record, RecordSchema};
 
-use crate::discover::{self, Input};
+use crate::discover::{self, Discovered, Input};
 use crate::report::SourceCache;
 
 /// Counts, errors and kept texts from reading the inputs.
@@ -40,9 +40,14 @@ impl Loaded {
 /// each record to `on_record` as soon as it is read. FHIR resources are
 /// mapped with `mapping` once all files are read, because a Bulk-FHIR
 /// export spreads one encounter over several files.
-pub fn load(paths: &[PathBuf], mapping: &FhirMapping, mut on_record: impl FnMut(Record)) -> Loaded {
+pub fn load(paths: &[PathBuf], mapping: &FhirMapping, on_record: impl FnMut(Record)) -> Loaded {
+    load_discovered(discover::discover(paths), mapping, on_record)
+}
+
+/// Reads inputs already discovered. A file can change between discovery and
+/// reading; a file removed in between is reported as an input error.
+fn load_discovered(discovered: Discovered, mapping: &FhirMapping, mut on_record: impl FnMut(Record)) -> Loaded {
     let schema = RecordSchema::new();
-    let discovered = discover::discover(paths);
     let mut loaded = Loaded {
         skipped: discovered.skipped,
         ..Loaded::default()
@@ -53,6 +58,7 @@ pub fn load(paths: &[PathBuf], mapping: &FhirMapping, mut on_record: impl FnMut(
             Origin::new(Arc::from(path.as_str()), None, ""),
             format!("cannot read: {reason}"),
         )
+        .with_help("check that the path exists and is readable; the other inputs are still checked")
     }));
     let mut fhir = Vec::new();
     let mut seen: HashMap<String, Origin> = HashMap::new();
@@ -63,11 +69,7 @@ pub fn load(paths: &[PathBuf], mapping: &FhirMapping, mut on_record: impl FnMut(
         let bytes = match read_input(input) {
             Ok(bytes) => bytes,
             Err(error) => {
-                loaded.errors.push(InputError::new(
-                    InputErrorKind::Io,
-                    Origin::new(name, None, ""),
-                    format!("cannot read: {error}"),
-                ));
+                loaded.errors.push(read_error(name, &error));
                 continue;
             }
         };
@@ -155,6 +157,18 @@ pub fn load_fhir_mapping(path: Option<&std::path::Path>) -> Result<FhirMapping, 
     FhirMapping::load(path, text).map_err(|error| error.diagnostics())
 }
 
+fn read_error(name: Arc<str>, error: &std::io::Error) -> InputError {
+    let (message, help) = if error.kind() == std::io::ErrorKind::NotFound {
+        (
+            "cannot read: the file was removed after the inputs were listed".to_string(),
+            "check that nothing moves or deletes export files while claimlint runs",
+        )
+    } else {
+        (format!("cannot read: {error}"), "check the file's permissions and the device it is on")
+    };
+    InputError::new(InputErrorKind::Io, Origin::new(name, None, ""), message).with_help(help)
+}
+
 fn read_input(input: &Input) -> std::io::Result<Vec<u8>> {
     match input {
         Input::File(path) => std::fs::read(path),
@@ -163,5 +177,38 @@ fn read_input(input: &Input) -> std::io::Result<Vec<u8>> {
             std::io::stdin().read_to_end(&mut bytes)?;
             Ok(bytes)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RECORD: &str = r#"{"record_type":"claimlint.encounter/v1","patient":{"id":"p1"},"encounter":{"id":"e1","date_of_service":"2026-03-03"}}"#;
+
+    #[test]
+    fn file_removed_after_discovery_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("a-gone.json");
+        std::fs::write(&gone, RECORD).unwrap();
+        std::fs::write(dir.path().join("b-kept.json"), RECORD.replace("\"e1\"", "\"e2\"")).unwrap();
+
+        let discovered = discover::discover(&[dir.path().to_path_buf()]);
+        assert_eq!(discovered.inputs.len(), 2);
+        std::fs::remove_file(&gone).unwrap();
+        let mut ids = Vec::new();
+        let loaded = load_discovered(discovered, &FhirMapping::builtin(), |record| ids.push(record.id));
+
+        assert_eq!(ids, ["e2"]);
+        assert_eq!(loaded.files, 2);
+        assert_eq!(loaded.errors.len(), 1);
+        let error = &loaded.errors[0];
+        assert_eq!(error.kind, InputErrorKind::Io);
+        assert_eq!(&*error.origin.file, gone.display().to_string());
+        assert_eq!(error.message, "cannot read: the file was removed after the inputs were listed");
+        assert_eq!(
+            error.help.as_deref(),
+            Some("check that nothing moves or deletes export files while claimlint runs")
+        );
     }
 }

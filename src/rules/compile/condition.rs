@@ -459,7 +459,13 @@ fn compile_field_condition(
                     let detail = e.to_string();
                     let summary = detail.lines().last().unwrap_or(&detail).trim();
                     let summary = summary.strip_prefix("error: ").unwrap_or(summary).to_string();
-                    errors.push(YamlError::new(format!("invalid regex: {summary}"), arg.span.clone()))
+                    let help = match e {
+                        regex::Error::CompiledTooBig(_) => {
+                            "simplify the regex: use fewer or smaller counted repetitions such as `{1000}`"
+                        }
+                        _ => "fix the regex; the syntax is that of the Rust regex crate",
+                    };
+                    errors.push(YamlError::new(format!("invalid regex: {summary}"), arg.span.clone()).with_help(help))
                 })
                 .ok()?;
             FieldTest::Matches {
