@@ -379,3 +379,4 @@ fn profiles_come_from_the_configuration_file() {
     assert_eq!(result.code, 0, "{}", result.stdout);
     assert!(out.join("CLM-2026-0307.md").is_file(), "{}", result.stdout);
 }
+

@@ -181,3 +181,13 @@ fn fhir_without_encounters_says_why_nothing_was_checked() {
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("1 FHIR resource(s) read, but none is an Encounter"), "{stdout}");
 }
+
+#[test]
+fn show_phi_unmasks_snippets_only_when_asked() {
+    let path = "examples/records/fail-invitation-unverified-email.json";
+    let (_, masked) = run(&["check", path]);
+    assert!(!masked.contains("m.alvarez.old@example.net"), "{masked}");
+    assert!(masked.contains("\"recipient\": \"*************************\""), "{masked}");
+    let (_, shown) = run(&["check", "--show-phi", path]);
+    assert!(shown.contains("\"recipient\": \"m.alvarez.old@example.net\""), "{shown}");
+}

@@ -34,6 +34,12 @@ pub struct CheckArgs {
     #[arg(long = "fhir-mapping", value_name = "FILE")]
     fhir_mapping: Option<PathBuf>,
 
+    /// Show patient data (names, birth dates, contact details, member ids,
+    /// note text) in source snippets instead of masking it. Never use it
+    /// where the output is kept, such as CI logs.
+    #[arg(long = "show-phi")]
+    show_phi: bool,
+
     #[command(flatten)]
     pipeline: PipelineArgs,
 }
@@ -102,6 +108,7 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
     report::sort_input_errors(&mut input_errors);
     report::sort_input_errors(&mut input_warnings);
 
+    loaded.sources.show_phi = args.show_phi;
     let report = pipeline::build_report(
         &mut settings,
         &rules,

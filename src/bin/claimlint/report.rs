@@ -15,6 +15,8 @@ use claimlint::report::SourceRange;
 #[derive(Default)]
 pub struct SourceCache {
     texts: HashMap<Arc<str>, Option<Arc<str>>>,
+    /// Show patient data in snippets instead of masking it (`--show-phi`).
+    pub show_phi: bool,
 }
 
 impl SourceCache {
@@ -86,7 +88,11 @@ fn label_span(text: &str, located: claimlint::source::Located) -> std::ops::Rang
     }
 }
 
-fn masked_source(text: &Arc<str>) -> Arc<str> {
+/// The snippet text: masked, unless the user asked to see patient data.
+fn snippet_text(text: &Arc<str>, sources: &SourceCache) -> Arc<str> {
+    if sources.show_phi {
+        return text.clone();
+    }
     Arc::from(claimlint::phi::mask_json(text, claimlint::phi::PHI_KEYS))
 }
 
@@ -104,7 +110,10 @@ pub fn with_record_source(
         diagnostic.notes.push(format!("mapped from FHIR {resource}"));
     }
     match locate(&origin, sources) {
-        Some((text, span)) => diagnostic.with_source(&*origin.file, masked_source(&text), span, label),
+        Some((text, span)) => {
+            let shown = snippet_text(&text, sources);
+            diagnostic.with_source(&*origin.file, shown, span, label)
+        }
         None => diagnostic,
     }
 }
@@ -142,7 +151,10 @@ pub fn input_diagnostic(error: &InputError, sources: &mut SourceCache) -> Source
         None => locate(&error.origin, sources),
     };
     match located {
-        Some((text, span)) => diagnostic.with_source(&*error.origin.file, masked_source(&text), span, "here"),
+        Some((text, span)) => {
+            let shown = snippet_text(&text, sources);
+            diagnostic.with_source(&*error.origin.file, shown, span, "here")
+        }
         None => {
             diagnostic.message = format!("{}: {}", error.origin.file, error.message);
             diagnostic
