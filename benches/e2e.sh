@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# End-to-end throughput of `claimlint check` against a parse-only baseline.
+#
+# Generates (once, cached in the work folder) an NDJSON corpus of about
+# --size-mb MB and --files single-record files with gen-corpus, then times
+# `claimlint check` at each thread count (RAYON_NUM_THREADS) and the
+# parse-baseline example (one thread) over the same inputs. Each figure is
+# the median of --runs runs, measured with /usr/bin/time -v: wall time,
+# records/s, MB/s of input, peak RSS, and throughput relative to the
+# baseline.
+#
+# usage: benches/e2e.sh [--quick] [--size-mb N] [--files N] [--runs N]
+#                       [--threads "1 2"] [--seed N] [--workdir DIR]
+#
+# --quick is --size-mb 64 --files 10000 --runs 1. The defaults (1024 MB,
+# 100,000 files, 3 runs) need about 1.5 GB of disk and take tens of
+# minutes on two cores.
+set -euo pipefail
+
+size_mb=1024
+files=100000
+runs=3
+threads="1 2"
+seed=1
+workdir="${TMPDIR:-/tmp}/claimlint-e2e"
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --quick) size_mb=64; files=10000; runs=1; shift ;;
+        --size-mb) size_mb="$2"; shift 2 ;;
+        --files) files="$2"; shift 2 ;;
+        --runs) runs="$2"; shift 2 ;;
+        --threads) threads="$2"; shift 2 ;;
+        --seed) seed="$2"; shift 2 ;;
+        --workdir) workdir="$2"; shift 2 ;;
+        *) echo "e2e.sh: unknown option $1 (see the usage at the top of the script)" >&2; exit 2 ;;
+    esac
+done
+
+cd "$(dirname "$0")/.."
+if [[ ! -x /usr/bin/time ]]; then
+    echo "e2e.sh: /usr/bin/time is missing; installing the Debian package time" >&2
+    apt-get install -y -qq time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+fi
+
+cargo build --release --quiet --bin claimlint --example gen-corpus --example parse-baseline
+target="${CARGO_TARGET_DIR:-target}/release"
+claimlint="$target/claimlint"
+
+# Average canonical record as gen-corpus writes it, in bytes (estimate,
+# used only to choose the record count for the requested size).
+record_bytes=2600
+records=$(( size_mb * 1024 * 1024 / record_bytes ))
+mkdir -p "$workdir"
+ndjson="$workdir/corpus-$records-$seed.ndjson"
+folder="$workdir/files-$files-$seed"
+if [[ ! -s "$ndjson" ]]; then
+    echo "generating $records records into $ndjson" >&2
+    "$target/examples/gen-corpus" --records "$records" --seed "$seed" --format ndjson --out "$ndjson.tmp"
+    mv "$ndjson.tmp" "$ndjson"
+fi
+if [[ ! -d "$folder" ]]; then
+    echo "generating $files files into $folder" >&2
+    "$target/examples/gen-corpus" --records "$files" --seed "$seed" --format files --out "$folder.tmp"
+    mv "$folder.tmp" "$folder"
+fi
+
+# Output format: JSON when this build of claimlint has --format; otherwise
+# the human report, sent to /dev/null like the JSON.
+format_args=()
+if "$claimlint" check --help | grep -q -- '--format'; then
+    format_args=(--format json)
+fi
+
+# Prints "SECONDS RSS_KB" for one run of the command; claimlint's exit
+# codes 0 and 1 (findings) both count as success.
+time_once() {
+    local log
+    log=$(mktemp)
+    local status=0
+    /usr/bin/time -v -o "$log" "$@" >/dev/null 2>"$log.stderr" || status=$?
+    if [[ $status -gt 1 ]]; then
+        echo "e2e.sh: '$*' exited with $status:" >&2
+        head -5 "$log.stderr" >&2
+        rm -f "$log" "$log.stderr"
+        exit 1
+    fi
+    awk -F': ' '
+        /Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i] }
+        /Maximum resident set size/ { rss = $2 }
+        END { printf "%.3f %d\n", s, rss }' "$log"
+    rm -f "$log" "$log.stderr"
+}
+
+# Prints the median wall time and the median peak RSS of --runs runs.
+time_median() {
+    local samples=()
+    for ((run = 0; run < runs; run++)); do
+        samples+=("$(time_once "$@")")
+    done
+    local seconds rss
+    seconds=$(printf '%s\n' "${samples[@]}" | cut -d' ' -f1 | sort -n | median)
+    rss=$(printf '%s\n' "${samples[@]}" | cut -d' ' -f2 | sort -n | median)
+    echo "$seconds $rss"
+}
+
+# Prints the median of sorted numbers on standard input.
+median() {
+    awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else print (v[m] + v[m + 1]) / 2 }'
+}
+
+echo "# $(nproc) cores; runs=$runs; claimlint output: ${format_args[*]:-human report to /dev/null}"
+printf '%-8s %-12s %7s %9s %10s %8s %9s %9s\n' input program threads "median s" records/s MB/s "RSS MB" "x base"
+report() {
+    local input="$1" program="$2" threads="$3" count="$4" bytes="$5" result="$6" base="$7"
+    read -r seconds rss <<<"$result"
+    awk -v i="$input" -v p="$program" -v th="$threads" -v c="$count" -v b="$bytes" -v s="$seconds" -v r="$rss" -v base="$base" 'BEGIN {
+        ratio = (base > 0 && s > 0) ? base / s : 1
+        printf "%-8s %-12s %7s %9.2f %10.0f %8.1f %9.1f %9.2f\n", i, p, th, s, c / s, b / 1048576 / s, r / 1024, ratio
+    }'
+}
+
+bench_input() {
+    local label="$1" path="$2" mode="$3" count="$4"
+    local bytes
+    bytes=$(du -sb --apparent-size "$path" | cut -f1)
+    local base
+    base=$(time_median "$target/examples/parse-baseline" "$mode" "$path")
+    report "$label" baseline 1 "$count" "$bytes" "$base" 0
+    local base_seconds=${base%% *}
+    for t in $threads; do
+        local result
+        result=$(RAYON_NUM_THREADS=$t time_median "$claimlint" check "${format_args[@]}" "$path")
+        report "$label" claimlint "$t" "$count" "$bytes" "$result" "$base_seconds"
+    done
+}
+
+bench_input ndjson "$ndjson" ndjson "$records"
+bench_input files "$folder" files "$files"
