@@ -18,7 +18,7 @@ pub enum InputErrorKind {
     DuplicateKey,
     /// A second record with an encounter id already read.
     DuplicateRecord,
-    /// Gzip or other compressed data.
+    /// Gzip data that cannot be decompressed (truncated or corrupt).
     Compressed,
     Empty,
     /// JSON that is neither a claimlint record nor a FHIR resource.

@@ -10,12 +10,14 @@
 //! [`InputError`] and the rest of the file is still read.
 
 mod error;
+mod stream;
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
 pub use error::{InputError, InputErrorKind};
+pub use stream::{decompress_if_gzip, load_reader, GZIP_MAGIC};
 
 use crate::fhir::FhirResource;
 use crate::record::{Origin, Record, RecordSchema, SourceFormat, RECORD_TYPE};
@@ -32,9 +34,11 @@ pub enum Framing {
 }
 
 impl Framing {
-    /// Chooses the framing from a file name's extension.
+    /// Chooses the framing from a file name's extension, looking through a
+    /// final `.gz`.
     pub fn from_path(name: &str) -> Framing {
         let lower = name.to_ascii_lowercase();
+        let lower = lower.strip_suffix(".gz").unwrap_or(&lower);
         if lower.ends_with(".ndjson") || lower.ends_with(".jsonl") {
             Framing::Ndjson
         } else if lower.ends_with(".json") {
@@ -58,18 +62,23 @@ pub struct LoadedFile {
     pub documents: usize,
 }
 
-/// Reads one file's bytes.
+/// Reads one file's bytes, decompressing them first when they are gzip.
+/// [`load_reader`] reads NDJSON without holding the whole file.
 pub fn load_file(name: Arc<str>, bytes: &[u8], framing: Framing, schema: &RecordSchema) -> LoadedFile {
     let mut loaded = LoadedFile::default();
     let file_origin = Origin::new(name.clone(), None, "");
 
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        loaded.errors.push(
-            InputError::new(InputErrorKind::Compressed, file_origin, "the file is gzip-compressed")
-                .with_help("decompress it first, e.g. `gunzip -c FILE | claimlint check -`"),
-        );
-        return loaded;
-    }
+    let bytes = match decompress_if_gzip(bytes) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            loaded.errors.push(
+                InputError::new(InputErrorKind::Compressed, file_origin, format!("cannot decompress: {error}"))
+                    .with_help("the gzip data is truncated or corrupt; check that the export finished writing this file"),
+            );
+            return loaded;
+        }
+    };
+    let bytes = bytes.as_ref();
     let text = match crate::source::check_utf8(bytes) {
         Ok(decoded) => decoded.text,
         Err(problem) => {
@@ -397,7 +406,7 @@ mod tests {
     }
 
     #[test]
-    fn empty_and_gzip_files_are_reported() {
+    fn empty_and_corrupt_gzip_files_are_reported() {
         assert_eq!(load("a.json", "  \n").errors[0].kind, InputErrorKind::Empty);
         let loaded = load_file(Arc::from("a.ndjson"), &[0x1f, 0x8b, 8, 0], Framing::Ndjson, &RecordSchema::new());
         assert_eq!(loaded.errors[0].kind, InputErrorKind::Compressed);

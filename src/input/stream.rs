@@ -1,0 +1,369 @@
+//! Reading an input as a stream: gzip is decompressed on the fly, and NDJSON
+//! is parsed line by line, so memory does not grow with the input's size.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::sync::Arc;
+
+use flate2::bufread::MultiGzDecoder;
+
+use super::{classify, duplicate_key_errors, load_file, parse_error, Framing, InputError, InputErrorKind, LoadedFile};
+use crate::record::{Origin, Record, RecordSchema};
+
+/// The first two bytes of every gzip member (RFC 1952).
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Capacity of the read buffers: large enough that one read system call
+/// brings in many NDJSON lines.
+const BUFFER_BYTES: usize = 256 * 1024;
+
+/// Decompresses `bytes` when they start with the gzip magic number, and
+/// returns them unchanged otherwise. Concatenated gzip members are read as
+/// one stream, as `gunzip` reads them.
+///
+/// # Errors
+///
+/// Returns the decoder's error for a truncated or corrupt gzip stream.
+pub fn decompress_if_gzip(bytes: &[u8]) -> io::Result<std::borrow::Cow<'_, [u8]>> {
+    if !bytes.starts_with(&GZIP_MAGIC) {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let mut decompressed = Vec::new();
+    MultiGzDecoder::new(bytes).read_to_end(&mut decompressed)?;
+    Ok(std::borrow::Cow::Owned(decompressed))
+}
+
+/// Reads one input from `reader` and passes each canonical record to
+/// `on_record` as soon as it is validated; the returned [`LoadedFile`] has
+/// no records, only the FHIR resources, errors and document count.
+///
+/// Gzip input (detected by its magic number, whatever the name) is
+/// decompressed while it is read. NDJSON is parsed one line at a time, so
+/// only one line is held in memory. Other framings need the whole document
+/// and are read into memory first, then loaded as [`load_file`] does.
+pub fn load_reader(
+    name: Arc<str>,
+    reader: impl Read,
+    framing: Framing,
+    schema: &RecordSchema,
+    on_record: &mut dyn FnMut(Record),
+) -> LoadedFile {
+    let mut buffered = BufReader::with_capacity(BUFFER_BYTES, reader);
+    let is_gzip = match buffered.fill_buf() {
+        Ok(head) => head.starts_with(&GZIP_MAGIC),
+        Err(error) => return io_error(&name, &error),
+    };
+    if is_gzip {
+        let decoder = BufReader::with_capacity(BUFFER_BYTES, MultiGzDecoder::new(buffered));
+        load_plain(name, decoder, framing, schema, on_record)
+    } else {
+        load_plain(name, buffered, framing, schema, on_record)
+    }
+}
+
+fn load_plain(
+    name: Arc<str>,
+    mut reader: impl BufRead,
+    framing: Framing,
+    schema: &RecordSchema,
+    on_record: &mut dyn FnMut(Record),
+) -> LoadedFile {
+    if framing != Framing::Ndjson {
+        let mut bytes = Vec::new();
+        if let Err(error) = reader.read_to_end(&mut bytes) {
+            return io_error(&name, &error);
+        }
+        let mut loaded = load_file(name, &bytes, framing, schema);
+        loaded.records.drain(..).for_each(&mut *on_record);
+        return loaded;
+    }
+
+    let mut loaded = LoadedFile::default();
+    let mut line = Vec::new();
+    let mut number = 0;
+    let mut offset = 0;
+    loop {
+        line.clear();
+        let read = match reader.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) => {
+                let at = Origin::new(name.clone(), Some(number + 1), "");
+                loaded.errors.push(read_error(at, &error));
+                break;
+            }
+        };
+        number += 1;
+        let line_offset = offset;
+        offset += read;
+        let mut bytes = line.as_slice();
+        if number == 1 {
+            bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        }
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => {
+                if let Some(stop) = utf8_error(&name, number, line_offset, bytes, &error, &mut loaded) {
+                    loaded.errors.push(stop);
+                    break;
+                }
+                continue;
+            }
+        };
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        if text.trim().is_empty() {
+            continue;
+        }
+        loaded.documents += 1;
+        load_line(&name, number, text, schema, &mut loaded, on_record);
+    }
+    if loaded.documents == 0 && loaded.errors.is_empty() {
+        loaded.errors.push(
+            InputError::new(InputErrorKind::Empty, Origin::new(name, None, ""), "the file is empty")
+                .with_help("check that the export finished writing this file"),
+        );
+    }
+    loaded
+}
+
+fn load_line(
+    name: &Arc<str>,
+    number: usize,
+    text: &str,
+    schema: &RecordSchema,
+    loaded: &mut LoadedFile,
+    on_record: &mut dyn FnMut(Record),
+) {
+    match serde_json::from_str(text) {
+        Ok(value) => {
+            let duplicates = duplicate_key_errors(name, Some(number), text);
+            if duplicates.is_empty() {
+                classify(value, Origin::new(name.clone(), Some(number), ""), schema, loaded);
+                loaded.records.drain(..).for_each(on_record);
+            } else {
+                loaded.errors.extend(duplicates);
+            }
+        }
+        Err(error) => loaded.errors.push(parse_error(name, Some(number), text, &error)),
+    }
+}
+
+/// Reports a line that is not UTF-8. A UTF-16 byte order mark on the first
+/// line means the whole file is UTF-16, so reading stops: the returned error
+/// is the last one. Any other invalid line is reported and skipped.
+fn utf8_error(
+    name: &Arc<str>,
+    number: usize,
+    line_offset: usize,
+    bytes: &[u8],
+    error: &std::str::Utf8Error,
+    loaded: &mut LoadedFile,
+) -> Option<InputError> {
+    let file_origin = Origin::new(name.clone(), None, "");
+    if number == 1 && (bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff])) {
+        return Some(
+            InputError::new(InputErrorKind::InvalidUtf8, file_origin, "the file is UTF-16 text; claimlint reads UTF-8")
+                .with_help("re-export the file as UTF-8, or convert it, for example with `iconv -f UTF-16 -t UTF-8`"),
+        );
+    }
+    let column = error.valid_up_to() + 1;
+    loaded.errors.push(
+        InputError::new(
+            InputErrorKind::InvalidUtf8,
+            Origin::new(name.clone(), Some(number), ""),
+            format!(
+                "invalid UTF-8 at byte {} (line {number}, column {column}); the line is not checked",
+                line_offset + error.valid_up_to()
+            ),
+        )
+        .with_help("re-export the file as UTF-8; the other lines are still checked"),
+    );
+    None
+}
+
+fn io_error(name: &Arc<str>, error: &io::Error) -> LoadedFile {
+    LoadedFile {
+        errors: vec![read_error(Origin::new(name.clone(), None, ""), error)],
+        ..LoadedFile::default()
+    }
+}
+
+/// Reports a read failure; a failure inside a gzip stream is reported as
+/// corrupt compressed data.
+fn read_error(origin: Origin, error: &io::Error) -> InputError {
+    match error.kind() {
+        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::UnexpectedEof => InputError::new(
+            InputErrorKind::Compressed,
+            origin,
+            format!("cannot decompress: {error}"),
+        )
+        .with_help("the gzip data is truncated or corrupt; check that the export finished writing this file"),
+        _ => InputError::new(InputErrorKind::Io, origin, format!("cannot read: {error}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::io::Write;
+    use std::rc::Rc;
+
+    use flate2::write::GzEncoder;
+    use flate2::Compression;
+
+    use super::*;
+
+    const RECORD: &str = r#"{"record_type":"claimlint.encounter/v1","patient":{"id":"p1"},"encounter":{"id":"e1","date_of_service":"2026-03-03"}}"#;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn stream(name: &str, bytes: &[u8]) -> (Vec<Record>, LoadedFile) {
+        let mut records = Vec::new();
+        let loaded = load_reader(Arc::from(name), bytes, Framing::from_path(name), &RecordSchema::new(), &mut |r| {
+            records.push(r)
+        });
+        (records, loaded)
+    }
+
+    fn record_with_id(id: usize) -> String {
+        RECORD.replace(r#""id":"e1""#, &format!(r#""id":"e{id}""#))
+    }
+
+    #[test]
+    fn ndjson_stream_matches_whole_file_loading() {
+        let text = format!("\u{feff}{RECORD}\r\n\r\n{{\"broken\n{}\n{{\"hello\": 1}}", record_with_id(2));
+        let (records, loaded) = stream("a.ndjson", text.as_bytes());
+        let whole = load_file(Arc::from("a.ndjson"), text.as_bytes(), Framing::Ndjson, &RecordSchema::new());
+
+        assert!(loaded.records.is_empty(), "records are passed on, not kept");
+        assert_eq!(records.len(), whole.records.len());
+        for (streamed, loaded) in records.iter().zip(&whole.records) {
+            assert_eq!(streamed.id, loaded.id);
+            assert_eq!(streamed.origin, loaded.origin);
+            assert_eq!(streamed.value, loaded.value);
+        }
+        assert_eq!(loaded.errors, whole.errors);
+        assert_eq!(loaded.documents, whole.documents);
+        assert_eq!(records[1].origin.line, Some(4));
+    }
+
+    #[test]
+    fn gzip_ndjson_is_decompressed_while_read() {
+        let text = format!("{RECORD}\n{}\n", record_with_id(2));
+        let (records, loaded) = stream("a.ndjson.gz", &gzip(text.as_bytes()));
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1].origin.line, Some(2));
+    }
+
+    #[test]
+    fn gzip_is_detected_whatever_the_name() {
+        let (records, loaded) = stream("a.ndjson", &gzip(RECORD.as_bytes()));
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(records.len(), 1);
+    }
+
+    #[test]
+    fn gzip_json_file_is_decompressed() {
+        let array = format!("[{RECORD},{}]", record_with_id(2));
+        let loaded = load_file(Arc::from("a.json.gz"), &gzip(array.as_bytes()), Framing::from_path("a.json.gz"), &RecordSchema::new());
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(loaded.records.len(), 2);
+
+        let (records, streamed) = stream("a.json.gz", &gzip(array.as_bytes()));
+        assert!(streamed.errors.is_empty(), "{:?}", streamed.errors);
+        assert_eq!(records.len(), 2);
+    }
+
+    #[test]
+    fn concatenated_gzip_members_are_one_stream() {
+        let mut bytes = gzip(format!("{RECORD}\n").as_bytes());
+        bytes.extend(gzip(format!("{}\n", record_with_id(2)).as_bytes()));
+        let (records, loaded) = stream("a.ndjson.gz", &bytes);
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(records.len(), 2);
+    }
+
+    #[test]
+    fn truncated_gzip_keeps_the_lines_before() {
+        let text: String = (0..200).map(|i| format!("{}\n", record_with_id(i))).collect();
+        let compressed = gzip(text.as_bytes());
+        let (records, loaded) = stream("a.ndjson.gz", &compressed[..compressed.len() - 20]);
+        assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+        assert_eq!(loaded.errors[0].kind, InputErrorKind::Compressed);
+        assert!(!records.is_empty());
+        assert!(records.len() < 200);
+    }
+
+    #[test]
+    fn invalid_utf8_line_is_skipped_and_located() {
+        let mut bytes = format!("{RECORD}\n").into_bytes();
+        bytes.extend_from_slice(b"{\"a\": \"\xff\"}\n");
+        bytes.extend(format!("{}\n", record_with_id(3)).into_bytes());
+        let (records, loaded) = stream("a.ndjson", &bytes);
+        assert_eq!(records.len(), 2);
+        assert_eq!(loaded.errors.len(), 1);
+        assert_eq!(loaded.errors[0].kind, InputErrorKind::InvalidUtf8);
+        assert_eq!(loaded.errors[0].origin.line, Some(2));
+        let expected = format!("invalid UTF-8 at byte {} (line 2, column 8); the line is not checked", RECORD.len() + 8);
+        assert_eq!(loaded.errors[0].message, expected);
+    }
+
+    #[test]
+    fn utf16_ndjson_stops_with_one_error() {
+        let (records, loaded) = stream("a.ndjson", &[0xff, 0xfe, b'{', 0, b'}', 0, b'\n', 0]);
+        assert!(records.is_empty());
+        assert_eq!(loaded.errors.len(), 1);
+        assert_eq!(loaded.errors[0].message, "the file is UTF-16 text; claimlint reads UTF-8");
+    }
+
+    #[test]
+    fn blank_ndjson_stream_is_empty() {
+        let (_, loaded) = stream("a.ndjson", b"\n \r\n");
+        assert_eq!(loaded.errors.len(), 1);
+        assert_eq!(loaded.errors[0].kind, InputErrorKind::Empty);
+    }
+
+    #[test]
+    fn gz_suffix_keeps_the_framing() {
+        assert_eq!(Framing::from_path("batch.NDJSON.gz"), Framing::Ndjson);
+        assert_eq!(Framing::from_path("batch.jsonl.gz"), Framing::Ndjson);
+        assert_eq!(Framing::from_path("record.json.gz"), Framing::Json);
+        assert_eq!(Framing::from_path("record.gz"), Framing::Detect);
+    }
+
+    /// A reader that counts the bytes handed out.
+    struct Counting<R> {
+        inner: R,
+        read: Rc<Cell<usize>>,
+    }
+
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let read = self.inner.read(buf)?;
+            self.read.set(self.read.get() + read);
+            Ok(read)
+        }
+    }
+
+    #[test]
+    fn ndjson_records_arrive_before_the_end_of_input() {
+        let text: String = (0..20_000).map(|i| format!("{}\n", record_with_id(i))).collect();
+        let read = Rc::new(Cell::new(0));
+        let reader = Counting { inner: text.as_bytes(), read: read.clone() };
+        let mut read_at_first_record = None;
+        let mut count = 0;
+        load_reader(Arc::from("a.ndjson"), reader, Framing::Ndjson, &RecordSchema::new(), &mut |_| {
+            read_at_first_record.get_or_insert(read.get());
+            count += 1;
+        });
+        assert_eq!(count, 20_000);
+        let first = read_at_first_record.unwrap();
+        assert!(first <= BUFFER_BYTES, "{first} bytes read before the first record");
+        assert!(first < text.len() / 4);
+    }
+}
