@@ -195,7 +195,7 @@ fn several_outputs_in_one_run() {
         &format!("junit={}", junit.display()),
     ]);
     assert_eq!(code, 1);
-    assert_eq!(stdout, "claimlint: 10 files checked, 14 records (1 not applicable); 10 errors, 0 warnings, 0 info; 3 files skipped (not JSON)\n");
+    assert_eq!(stdout, "claimlint: 10 files checked, 14 records (1 not applicable); 10 errors, 0 warnings, 0 info; 5 files skipped (not JSON)\n");
     assert!(std::fs::read_to_string(sarif).unwrap().contains("\"version\": \"2.1.0\""));
     assert!(std::fs::read_to_string(junit).unwrap().starts_with("<?xml"));
 }
