@@ -15,6 +15,10 @@ use claimlint::report::SourceRange;
 #[derive(Default)]
 pub struct SourceCache {
     texts: HashMap<Arc<str>, Option<Arc<str>>>,
+    /// Masked text of each file, made once per file rather than per finding.
+    masked: HashMap<Arc<str>, Arc<str>>,
+    /// Byte offset where each line starts, per file, for NDJSON origins.
+    line_starts: HashMap<Arc<str>, Vec<usize>>,
     /// Show patient data in snippets instead of masking it (`--show-phi`).
     pub show_phi: bool,
 }
@@ -50,26 +54,34 @@ pub fn sort_input_errors(errors: &mut [InputError]) {
 }
 
 /// The byte range of the document an origin refers to: its NDJSON line, or
-/// the whole file.
-fn document_range(text: &str, line: Option<usize>) -> std::ops::Range<usize> {
+/// the whole file. Line starts are indexed once per file.
+fn document_range(
+    file: &Arc<str>,
+    text: &str,
+    line: Option<usize>,
+    sources: &mut SourceCache,
+) -> std::ops::Range<usize> {
+    let len = text.len();
     let Some(line) = line else {
-        return 0..text.len();
+        return 0..len;
     };
-    let mut start = 0;
-    for (index, chunk) in text.split_inclusive('\n').enumerate() {
-        if index + 1 == line {
-            let body = chunk.trim_end_matches(['\n', '\r']);
-            return start..start + body.len();
-        }
-        start += chunk.len();
-    }
-    text.len()..text.len()
+    let starts = sources.line_starts.entry(file.clone()).or_insert_with(|| {
+        std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(index, _)| index + 1))
+            .collect()
+    });
+    let Some(&start) = line.checked_sub(1).and_then(|index| starts.get(index)) else {
+        return len..len;
+    };
+    let end = starts.get(line).map_or(len, |&next| next);
+    let body = text[start..end].trim_end_matches(['\n', '\r']);
+    start..start + body.len()
 }
 
 /// Locates `origin` in its file: the span to label and the masked text.
 fn locate(origin: &Origin, sources: &mut SourceCache) -> Option<(Arc<str>, std::ops::Range<usize>)> {
     let text = sources.get(&origin.file)?;
-    let document = document_range(&text, origin.line);
+    let document = document_range(&origin.file, &text, origin.line, sources);
     let span = match claimlint::source::locate_pointer_within(&text, document.clone(), &origin.pointer) {
         Some(located) => label_span(&text, located),
         None => document.start..document.start,
@@ -89,11 +101,16 @@ fn label_span(text: &str, located: claimlint::source::Located) -> std::ops::Rang
 }
 
 /// The snippet text: masked, unless the user asked to see patient data.
-fn snippet_text(text: &Arc<str>, sources: &SourceCache) -> Arc<str> {
+/// Each file is masked once, however many findings it has.
+fn snippet_text(file: &Arc<str>, text: &Arc<str>, sources: &mut SourceCache) -> Arc<str> {
     if sources.show_phi {
         return text.clone();
     }
-    Arc::from(claimlint::phi::mask_json(text, claimlint::phi::PHI_KEYS))
+    sources
+        .masked
+        .entry(file.clone())
+        .or_insert_with(|| Arc::from(claimlint::phi::mask_json(text, claimlint::phi::PHI_KEYS)))
+        .clone()
 }
 
 /// Attaches the source snippet of the record node at `pointer`, with patient
@@ -111,7 +128,7 @@ pub fn with_record_source(
     }
     match locate(&origin, sources) {
         Some((text, span)) => {
-            let shown = snippet_text(&text, sources);
+            let shown = snippet_text(&origin.file, &text, sources);
             diagnostic.with_source(&*origin.file, shown, span, label)
         }
         None => diagnostic,
@@ -144,15 +161,18 @@ pub fn input_diagnostic(error: &InputError, sources: &mut SourceCache) -> Source
         return diagnostic;
     }
     let located = match &error.span {
-        Some(span) => sources.get(&error.origin.file).map(|text| {
-            let base = document_range(&text, error.origin.line).start;
-            (text, base + span.start..base + span.end)
-        }),
+        Some(span) => match sources.get(&error.origin.file) {
+            Some(text) => {
+                let base = document_range(&error.origin.file, &text, error.origin.line, sources).start;
+                Some((text, base + span.start..base + span.end))
+            }
+            None => None,
+        },
         None => locate(&error.origin, sources),
     };
     match located {
         Some((text, span)) => {
-            let shown = snippet_text(&text, sources);
+            let shown = snippet_text(&error.origin.file, &text, sources);
             diagnostic.with_source(&*error.origin.file, shown, span, "here")
         }
         None => {
@@ -178,7 +198,7 @@ pub fn input_position(error: &InputError, sources: &mut SourceCache) -> Option<(
     let (text, span) = match &error.span {
         Some(span) => {
             let text = sources.get(&error.origin.file)?;
-            let base = document_range(&text, error.origin.line).start;
+            let base = document_range(&error.origin.file, &text, error.origin.line, sources).start;
             (text, base + span.start..base + span.end)
         }
         None => locate(&error.origin, sources)?,
