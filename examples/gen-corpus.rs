@@ -241,7 +241,8 @@ fn note_filler(rng: &mut SplitMix64) -> String {
     let mut text = String::new();
     for _ in 0..count {
         text.push(' ');
-        text.push_str(*rng.pick(NOTE_SENTENCES));
+        let sentence: &&str = rng.pick(NOTE_SENTENCES);
+        text.push_str(sentence);
     }
     text
 }

@@ -99,21 +99,17 @@ fn check_values(value: &Value, shape: &Shape, pointer: &mut String, out: &mut Ve
                 pointer.truncate(len);
             }
         }
-        (Value::String(text), Shape::Scalar(ScalarKind::Date)) => {
-            if Temporal::parse(text).is_none() {
-                out.push(SchemaViolation {
-                    pointer: pointer.clone(),
-                    message: format!("{} is not a real calendar date or time", field()),
-                });
-            }
+        (Value::String(text), Shape::Scalar(ScalarKind::Date)) if Temporal::parse(text).is_none() => {
+            out.push(SchemaViolation {
+                pointer: pointer.clone(),
+                message: format!("{} is not a real calendar date or time", field()),
+            });
         }
-        (Value::Number(number), _) => {
-            if !number.as_f64().is_some_and(f64::is_finite) {
-                out.push(SchemaViolation {
-                    pointer: pointer.clone(),
-                    message: format!("{} is a number out of range", field()),
-                });
-            }
+        (Value::Number(number), _) if !number.as_f64().is_some_and(f64::is_finite) => {
+            out.push(SchemaViolation {
+                pointer: pointer.clone(),
+                message: format!("{} is a number out of range", field()),
+            });
         }
         _ => {}
     }
