@@ -283,13 +283,7 @@ impl MappingFileError {
 
     /// Returns the 1-based line and column of each problem, for plain reports.
     pub fn locations(&self) -> Vec<(usize, usize, &str)> {
-        self.problems
-            .iter()
-            .map(|p| {
-                let (line, column) = crate::yaml::line_col(&self.text, p.span.start);
-                (line, column, p.message.as_str())
-            })
-            .collect()
+        crate::yaml::file_locations(&self.text, self.problems.iter().map(|p| (p.message.as_str(), &p.span)))
     }
 }
 

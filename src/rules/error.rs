@@ -65,13 +65,7 @@ impl RuleFileError {
 
     /// 1-based line and column of each problem, for plain reports.
     pub fn locations(&self) -> Vec<(usize, usize, &str)> {
-        self.problems
-            .iter()
-            .map(|p| {
-                let (line, col) = crate::yaml::line_col(&self.text, p.span.start);
-                (line, col, p.message.as_str())
-            })
-            .collect()
+        crate::yaml::file_locations(&self.text, self.problems.iter().map(|p| (p.message.as_str(), &p.span)))
     }
 }
 

@@ -83,6 +83,21 @@ pub fn file_diagnostics<'p>(
         .collect()
 }
 
+/// Returns the 1-based line and column of each problem of a YAML file, with
+/// its message, for plain reports.
+pub fn file_locations<'p>(
+    text: &str,
+    problems: impl IntoIterator<Item = (&'p str, &'p Span)>,
+) -> Vec<(usize, usize, &'p str)> {
+    problems
+        .into_iter()
+        .map(|(message, span)| {
+            let (line, column) = line_col(text, span.start);
+            (line, column, message)
+        })
+        .collect()
+}
+
 impl Node {
     /// A short name of the node's type, for error messages.
     pub fn type_name(&self) -> &'static str {
