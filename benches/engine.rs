@@ -16,28 +16,51 @@ const COMPLIANT: &str = include_str!("../examples/records/compliant.json");
 const FAILING: &str = include_str!("../examples/records/fail-invitation-unverified-email.json");
 
 fn record(name: &str, text: &str) -> Record {
-    let mut loaded = load_file(Arc::from(name), text.as_bytes(), Framing::Json, &RecordSchema::new());
-    assert!(loaded.errors.is_empty(), "{name} does not load: {:?}", loaded.errors);
+    let mut loaded = load_file(
+        Arc::from(name),
+        text.as_bytes(),
+        Framing::Json,
+        &RecordSchema::new(),
+    );
+    assert!(
+        loaded.errors.is_empty(),
+        "{name} does not load: {:?}",
+        loaded.errors
+    );
     loaded.records.remove(0)
 }
 
 fn compile(c: &mut Criterion) {
-    c.bench_function("compile shipped packs", |b| b.iter(|| RuleSet::shipped().map(|set| black_box(set.packs.len()))));
+    c.bench_function("compile shipped packs", |b| {
+        b.iter(|| RuleSet::shipped().map(|set| black_box(set.packs.len())))
+    });
 }
 
 fn evaluate(c: &mut Criterion) {
-    let rules = RuleSet::shipped().unwrap_or_else(|errors| panic!("shipped packs do not compile: {errors:?}"));
+    let rules = RuleSet::shipped()
+        .unwrap_or_else(|errors| panic!("shipped packs do not compile: {errors:?}"));
     let compliant = record("compliant.json", COMPLIANT);
     let failing = record("fail-invitation-unverified-email.json", FAILING);
     let findings = |record: &Record| -> usize {
-        claimlint::eval::evaluate(&rules, record).iter().map(|r| r.findings.len()).sum()
+        claimlint::eval::evaluate(&rules, record)
+            .iter()
+            .map(|r| r.findings.len())
+            .sum()
     };
-    assert_eq!(findings(&compliant), 0, "the compliant example has findings");
+    assert_eq!(
+        findings(&compliant),
+        0,
+        "the compliant example has findings"
+    );
     assert!(findings(&failing) > 0, "the failing example has no finding");
 
     let mut group = c.benchmark_group("evaluate");
-    group.bench_function("compliant record", |b| b.iter(|| claimlint::eval::evaluate(&rules, black_box(&compliant))));
-    group.bench_function("failing record", |b| b.iter(|| claimlint::eval::evaluate(&rules, black_box(&failing))));
+    group.bench_function("compliant record", |b| {
+        b.iter(|| claimlint::eval::evaluate(&rules, black_box(&compliant)))
+    });
+    group.bench_function("failing record", |b| {
+        b.iter(|| claimlint::eval::evaluate(&rules, black_box(&failing)))
+    });
     group.finish();
 }
 
@@ -49,17 +72,23 @@ fn locate(c: &mut Criterion) {
 
     // The same record as line 3 of an NDJSON batch, as when a finding is
     // rendered from a large file.
-    let line: String = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(FAILING).unwrap_or_default())
-        .unwrap_or_default();
+    let line: String = serde_json::to_string(
+        &serde_json::from_str::<serde_json::Value>(FAILING).unwrap_or_default(),
+    )
+    .unwrap_or_default();
     let batch = format!("{line}\n{line}\n{line}\n");
     let third = 2 * (line.len() + 1)..3 * (line.len() + 1) - 1;
 
     let mut group = c.benchmark_group("locate_pointer_within");
     group.bench_function("pretty-printed record", |b| {
-        b.iter(|| claimlint::source::locate_pointer_within(black_box(FAILING), whole.clone(), pointer))
+        b.iter(|| {
+            claimlint::source::locate_pointer_within(black_box(FAILING), whole.clone(), pointer)
+        })
     });
     group.bench_function("ndjson line", |b| {
-        b.iter(|| claimlint::source::locate_pointer_within(black_box(&batch), third.clone(), pointer))
+        b.iter(|| {
+            claimlint::source::locate_pointer_within(black_box(&batch), third.clone(), pointer)
+        })
     });
     group.finish();
 }

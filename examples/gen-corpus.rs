@@ -47,7 +47,10 @@ fn main() -> ExitCode {
     match write_corpus(&options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("gen-corpus: cannot write {}: {error}", options.out.display());
+            eprintln!(
+                "gen-corpus: cannot write {}: {error}",
+                options.out.display()
+            );
             ExitCode::FAILURE
         }
     }
@@ -75,14 +78,28 @@ impl Options {
         while let Some(flag) = args.next() {
             let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
             match flag.as_str() {
-                "--records" => records = Some(value.parse::<u64>().map_err(|_| format!("--records: `{value}` is not a count"))?),
-                "--seed" => seed = Some(value.parse::<u64>().map_err(|_| format!("--seed: `{value}` is not an unsigned integer"))?),
+                "--records" => {
+                    records = Some(
+                        value
+                            .parse::<u64>()
+                            .map_err(|_| format!("--records: `{value}` is not a count"))?,
+                    )
+                }
+                "--seed" => {
+                    seed = Some(
+                        value
+                            .parse::<u64>()
+                            .map_err(|_| format!("--seed: `{value}` is not an unsigned integer"))?,
+                    )
+                }
                 "--format" => {
                     format = Some(match value.as_str() {
                         "ndjson" => Format::Ndjson,
                         "files" => Format::Files,
                         "fhir" => Format::Fhir,
-                        _ => return Err(format!("--format: `{value}` is not ndjson, files or fhir")),
+                        _ => {
+                            return Err(format!("--format: `{value}` is not ndjson, files or fhir"))
+                        }
                     })
                 }
                 "--out" => out = Some(PathBuf::from(value)),
@@ -169,10 +186,14 @@ impl Kind {
             Kind::PortalNotOffered => include_str!("records/fail-portal-not-offered.json"),
             Kind::EducationDeclined => include_str!("records/fail-education-declined.json"),
             Kind::InvitationNotLogged => include_str!("records/fail-invitation-not-logged.json"),
-            Kind::InvitationUnverifiedEmail => include_str!("records/fail-invitation-unverified-email.json"),
+            Kind::InvitationUnverifiedEmail => {
+                include_str!("records/fail-invitation-unverified-email.json")
+            }
             Kind::DeclinedPortal => include_str!("records/declined-portal.json"),
             Kind::DeniedFullEvidence => include_str!("records/denied-ccm32-full-evidence.json"),
-            Kind::DeniedMissingEvidence => include_str!("records/denied-ccm32-missing-evidence.json"),
+            Kind::DeniedMissingEvidence => {
+                include_str!("records/denied-ccm32-missing-evidence.json")
+            }
             Kind::OfficeVisit => office_visit_line(),
         }
     }
@@ -187,12 +208,30 @@ fn office_visit_line() -> &'static str {
 }
 
 const GIVEN: &[&str] = &[
-    "Maria", "Harold", "Aisha", "Tomas", "Mei", "Samuel", "Grace", "Ivan", "Lucia", "Kwame", "Ruth", "Dmitri",
-    "Fatima", "George", "Ana", "Wei", "Esther", "Raj", "Nora", "Benedict",
+    "Maria", "Harold", "Aisha", "Tomas", "Mei", "Samuel", "Grace", "Ivan", "Lucia", "Kwame",
+    "Ruth", "Dmitri", "Fatima", "George", "Ana", "Wei", "Esther", "Raj", "Nora", "Benedict",
 ];
 const FAMILY: &[&str] = &[
-    "Alvarez", "Okafor", "Nguyen", "Kowalski", "Haddad", "Johansson", "Mensah", "Rossi", "Tanaka", "Walker",
-    "Patel", "Schmidt", "Oyelaran", "Fitzgerald", "Moreno", "Lindqvist", "Abara", "Costa", "Brennan", "Yilmaz",
+    "Alvarez",
+    "Okafor",
+    "Nguyen",
+    "Kowalski",
+    "Haddad",
+    "Johansson",
+    "Mensah",
+    "Rossi",
+    "Tanaka",
+    "Walker",
+    "Patel",
+    "Schmidt",
+    "Oyelaran",
+    "Fitzgerald",
+    "Moreno",
+    "Lindqvist",
+    "Abara",
+    "Costa",
+    "Brennan",
+    "Yilmaz",
 ];
 /// Clinical sentences appended to notes. None of them mentions the portal,
 /// education or a refusal, so they never change a CCM32 outcome.
@@ -228,8 +267,17 @@ impl Person {
         Person {
             given,
             family,
-            email: format!("{}.{}{index}@example.org", given.to_ascii_lowercase(), family.to_ascii_lowercase()),
-            birth_date: format!("19{:02}-{:02}-{:02}", 30 + rng.below(40), 1 + rng.below(12), 1 + rng.below(28)),
+            email: format!(
+                "{}.{}{index}@example.org",
+                given.to_ascii_lowercase(),
+                family.to_ascii_lowercase()
+            ),
+            birth_date: format!(
+                "19{:02}-{:02}-{:02}",
+                30 + rng.below(40),
+                1 + rng.below(12),
+                1 + rng.below(28)
+            ),
             member_id: format!("{:X}", rng.next_u64() & 0xff_ffff_ffff),
             phone: format!("+1-555-{:04}", rng.below(10_000)),
         }
@@ -285,15 +333,27 @@ fn canonical_record(rng: &mut SplitMix64, index: u64) -> Value {
     let date = format!("2026-03-{:02}", 1 + rng.below(28));
 
     set(&mut record, "/patient/id", json!(format!("PT-{index:08}")));
-    set(&mut record, "/patient/name", json!({"given": person.given, "family": person.family}));
+    set(
+        &mut record,
+        "/patient/name",
+        json!({"given": person.given, "family": person.family}),
+    );
     set(&mut record, "/patient/birth_date", json!(person.birth_date));
     set(&mut record, "/patient/member_id", json!(person.member_id));
     set(&mut record, "/patient/phone", json!(person.phone));
     set(&mut record, "/patient/email", json!(person.email));
-    set(&mut record, "/encounter/id", json!(format!("ENC-{index:08}")));
+    set(
+        &mut record,
+        "/encounter/id",
+        json!(format!("ENC-{index:08}")),
+    );
     set(&mut record, "/claim/id", json!(format!("CLM-{index:08}")));
     if record.pointer("/claim/denial").is_some() {
-        set(&mut record, "/claim/denial/payer_claim_number", json!(format!("AHP-{index:010}")));
+        set(
+            &mut record,
+            "/claim/denial/payer_claim_number",
+            json!(format!("AHP-{index:010}")),
+        );
     }
     if let Some(Value::Array(events)) = record.pointer_mut("/audit_trail") {
         for (n, event) in events.iter_mut().enumerate() {
@@ -308,7 +368,11 @@ fn canonical_record(rng: &mut SplitMix64, index: u64) -> Value {
     if let Some(Value::Array(notes)) = record.pointer_mut("/notes") {
         for (n, note) in notes.iter_mut().enumerate() {
             note["id"] = json!(format!("NOTE-{index:08}-{n}"));
-            let text = format!("{}{}", note["text"].as_str().unwrap_or_default(), note_filler(rng));
+            let text = format!(
+                "{}{}",
+                note["text"].as_str().unwrap_or_default(),
+                note_filler(rng)
+            );
             note["text"] = json!(text);
         }
     }
@@ -324,13 +388,18 @@ fn replace_dates(value: &mut Value, from: &str, to: &str) {
             *text = format!("{to}{}", &text[from.len()..]);
         }
         Value::Array(items) => items.iter_mut().for_each(|v| replace_dates(v, from, to)),
-        Value::Object(members) => members.values_mut().for_each(|v| replace_dates(v, from, to)),
+        Value::Object(members) => members
+            .values_mut()
+            .for_each(|v| replace_dates(v, from, to)),
         _ => {}
     }
 }
 
 fn text_at<'a>(value: &'a Value, pointer: &str) -> &'a str {
-    value.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 fn set(value: &mut Value, pointer: &str, new: Value) {
@@ -344,7 +413,8 @@ fn set(value: &mut Value, pointer: &str, new: Value) {
 
 const PORTAL_SYSTEM: &str = "http://claimlint.dev/fhir/CodeSystem/portal";
 const EMAIL_VERIFIED_URL: &str = "http://claimlint.dev/fhir/StructureDefinition/email-verified";
-const C4BB_DISCRIMINATOR: &str = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator";
+const C4BB_DISCRIMINATOR: &str =
+    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator";
 const CARC_SYSTEM: &str = "https://x12.org/codes/claim-adjustment-reason-codes";
 const RARC_SYSTEM: &str = "https://x12.org/codes/remittance-advice-remark-codes";
 const CPT_SYSTEM: &str = "http://www.ama-assn.org/go/cpt";
@@ -354,20 +424,38 @@ const SHARED_TYPES: &[&str] = &["Practitioner", "Organization"];
 
 /// Resource types in the order their files are listed.
 const FHIR_TYPES: &[&str] = &[
-    "Practitioner", "Organization", "Patient", "Coverage", "Encounter", "Condition", "Consent", "CarePlan",
-    "Claim", "ClaimResponse", "DocumentReference", "Communication", "AuditEvent", "Procedure",
+    "Practitioner",
+    "Organization",
+    "Patient",
+    "Coverage",
+    "Encounter",
+    "Condition",
+    "Consent",
+    "CarePlan",
+    "Claim",
+    "ClaimResponse",
+    "DocumentReference",
+    "Communication",
+    "AuditEvent",
+    "Procedure",
 ];
 
 /// Reads the resources of the example transaction Bundle, with their
 /// `urn:uuid:` full URLs.
 fn bundle_resources() -> Vec<(String, Value)> {
-    let bundle: Value = serde_json::from_str(include_str!("fhir/ccm-bundle.json")).unwrap_or(Value::Null);
+    let bundle: Value =
+        serde_json::from_str(include_str!("fhir/ccm-bundle.json")).unwrap_or(Value::Null);
     bundle["entry"]
         .as_array()
         .map(|entries| {
             entries
                 .iter()
-                .map(|entry| (entry["fullUrl"].as_str().unwrap_or_default().to_string(), entry["resource"].clone()))
+                .map(|entry| {
+                    (
+                        entry["fullUrl"].as_str().unwrap_or_default().to_string(),
+                        entry["resource"].clone(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -388,7 +476,9 @@ fn write_fhir(rng: &mut SplitMix64, records: u64, out: &Path) -> io::Result<()> 
                 serde_json::to_writer(&mut *file, resource)?;
                 file.write_all(b"\n")
             }
-            None => Err(io::Error::other(format!("no output file for resource type {resource_type}"))),
+            None => Err(io::Error::other(format!(
+                "no output file for resource type {resource_type}"
+            ))),
         }
     };
 
@@ -430,10 +520,17 @@ fn rewrite_references(value: &mut Value, template: &[(String, Value)], index: Op
             for (key, member) in members.iter_mut() {
                 if key == "reference" {
                     if let Some(target) = member.as_str() {
-                        let found = template.iter().enumerate().find(|(_, (url, _))| url == target);
+                        let found = template
+                            .iter()
+                            .enumerate()
+                            .find(|(_, (url, _))| url == target);
                         if let Some((position, (_, resource))) = found {
-                            let resource_type = resource["resourceType"].as_str().unwrap_or_default();
-                            *member = json!(format!("{resource_type}/{}", new_id(resource, position, index)));
+                            let resource_type =
+                                resource["resourceType"].as_str().unwrap_or_default();
+                            *member = json!(format!(
+                                "{resource_type}/{}",
+                                new_id(resource, position, index)
+                            ));
                         }
                     }
                 } else {
@@ -441,7 +538,9 @@ fn rewrite_references(value: &mut Value, template: &[(String, Value)], index: Op
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_references(v, template, index)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| rewrite_references(v, template, index)),
         _ => {}
     }
 }
@@ -479,7 +578,10 @@ fn fhir_encounter(rng: &mut SplitMix64, index: u64, template: &[(String, Value)]
         }
         Kind::DeclinedPortal => {
             resources.retain(|r| !has_portal_code(r, "portal-invitation"));
-            let declined = resources.iter().find(|r| has_portal_code(r, "portal-offered")).cloned();
+            let declined = resources
+                .iter()
+                .find(|r| has_portal_code(r, "portal-offered"))
+                .cloned();
             if let Some(mut declined) = declined {
                 declined["id"] = json!(format!("declined-{index:08}"));
                 declined["type"]["code"] = json!("portal-declined");
@@ -497,7 +599,10 @@ fn fhir_encounter(rng: &mut SplitMix64, index: u64, template: &[(String, Value)]
         _ => {}
     }
     if matches!(kind, Kind::DeniedFullEvidence | Kind::DeniedMissingEvidence) {
-        let claim = resources.iter().find(|r| r["resourceType"] == "Claim").map(|r| r["id"].clone());
+        let claim = resources
+            .iter()
+            .find(|r| r["resourceType"] == "Claim")
+            .map(|r| r["id"].clone());
         if let Some(claim) = claim {
             resources.push(denial_response(index, claim.as_str().unwrap_or_default()));
         }
@@ -513,7 +618,8 @@ fn fhir_patient(patient: &mut Value, person: &Person, kind: Kind) {
     } else {
         "2023-11-02T10:15:00-04:00"
     };
-    patient["name"] = json!([{"use": "official", "family": person.family, "given": [person.given]}]);
+    patient["name"] =
+        json!([{"use": "official", "family": person.family, "given": [person.given]}]);
     patient["birthDate"] = json!(person.birth_date);
     patient["telecom"] = json!([
         {"system": "phone", "value": person.phone, "use": "mobile"},
@@ -551,16 +657,21 @@ fn fhir_note(document: &mut Value, kind: Kind, filler: &str) {
 fn has_portal_code(resource: &Value, code: &str) -> bool {
     let matches = |coding: &Value| coding["system"] == PORTAL_SYSTEM && coding["code"] == code;
     matches(&resource["type"])
-        || resource["category"]
-            .as_array()
-            .is_some_and(|categories| categories.iter().flat_map(|c| c["coding"].as_array().into_iter().flatten()).any(matches))
+        || resource["category"].as_array().is_some_and(|categories| {
+            categories
+                .iter()
+                .flat_map(|c| c["coding"].as_array().into_iter().flatten())
+                .any(matches)
+        })
 }
 
 /// Replaces every CPT coding's code, so the encounter is an office visit.
 fn set_cpt_codes(value: &mut Value, code: &str) {
     match value {
         Value::Object(members) => {
-            if members.get("system").and_then(Value::as_str) == Some(CPT_SYSTEM) && members.contains_key("code") {
+            if members.get("system").and_then(Value::as_str) == Some(CPT_SYSTEM)
+                && members.contains_key("code")
+            {
                 members.insert("code".to_string(), json!(code));
                 members.remove("display");
             }
@@ -580,9 +691,18 @@ fn denial_response(index: u64, claim_id: &str) -> Value {
     response.insert("use".into(), json!("claim"));
     response.insert("outcome".into(), json!("complete"));
     response.insert("created".into(), json!("2024-04-02"));
-    response.insert("identifier".into(), json!([{"system": "urn:payer", "value": format!("AHP-{index:010}")}]));
-    response.insert("request".into(), json!({"reference": format!("Claim/{claim_id}")}));
-    response.insert("disposition".into(), json!("Patient portal utilization not promoted"));
+    response.insert(
+        "identifier".into(),
+        json!([{"system": "urn:payer", "value": format!("AHP-{index:010}")}]),
+    );
+    response.insert(
+        "request".into(),
+        json!({"reference": format!("Claim/{claim_id}")}),
+    );
+    response.insert(
+        "disposition".into(),
+        json!("Patient portal utilization not promoted"),
+    );
     response.insert(
         "item".into(),
         json!([{"itemSequence": 1, "adjudication": [
@@ -607,7 +727,12 @@ mod tests {
     use super::*;
 
     fn generate(format: Format, records: u64, seed: u64, out: &Path) {
-        let options = Options { records, seed, format, out: out.to_path_buf() };
+        let options = Options {
+            records,
+            seed,
+            format,
+            out: out.to_path_buf(),
+        };
         write_corpus(&options).unwrap();
     }
 
@@ -620,7 +745,10 @@ mod tests {
             .unwrap()
             .map(|entry| {
                 let entry = entry.unwrap();
-                (entry.file_name().to_string_lossy().into_owned(), fs::read(entry.path()).unwrap())
+                (
+                    entry.file_name().to_string_lossy().into_owned(),
+                    fs::read(entry.path()).unwrap(),
+                )
             })
             .collect();
         files.sort();
@@ -632,13 +760,32 @@ mod tests {
         let mut loaded = Vec::new();
         for (name, bytes) in read_tree(path) {
             let framing = Framing::from_path(&name);
-            loaded.push(load_file(Arc::from(name.as_str()), &bytes, framing, &schema));
+            loaded.push(load_file(
+                Arc::from(name.as_str()),
+                &bytes,
+                framing,
+                &schema,
+            ));
         }
-        let mut records: Vec<Record> = loaded.iter_mut().flat_map(|f| std::mem::take(&mut f.records)).collect();
-        let fhir: Vec<_> = loaded.iter_mut().flat_map(|f| std::mem::take(&mut f.fhir)).collect();
+        let mut records: Vec<Record> = loaded
+            .iter_mut()
+            .flat_map(|f| std::mem::take(&mut f.records))
+            .collect();
+        let fhir: Vec<_> = loaded
+            .iter_mut()
+            .flat_map(|f| std::mem::take(&mut f.fhir))
+            .collect();
         let mapped = claimlint::fhir::map_records(fhir, &FhirMapping::builtin(), &schema);
-        assert!(mapped.errors.is_empty(), "FHIR mapping errors: {:?}", mapped.errors);
-        assert!(mapped.warnings.is_empty(), "FHIR mapping warnings: {:?}", mapped.warnings);
+        assert!(
+            mapped.errors.is_empty(),
+            "FHIR mapping errors: {:?}",
+            mapped.errors
+        );
+        assert!(
+            mapped.warnings.is_empty(),
+            "FHIR mapping warnings: {:?}",
+            mapped.warnings
+        );
         records.extend(mapped.records);
         (records, loaded)
     }
@@ -662,12 +809,20 @@ mod tests {
     #[test]
     fn same_seed_gives_identical_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        for (name, format) in [("ndjson", Format::Ndjson), ("files", Format::Files), ("fhir", Format::Fhir)] {
+        for (name, format) in [
+            ("ndjson", Format::Ndjson),
+            ("files", Format::Files),
+            ("fhir", Format::Fhir),
+        ] {
             let first = dir.path().join(format!("{name}-1"));
             let second = dir.path().join(format!("{name}-2"));
             generate(format, 40, 11, &first);
             generate(format, 40, 11, &second);
-            assert_eq!(read_tree(&first), read_tree(&second), "{name} output differs between runs");
+            assert_eq!(
+                read_tree(&first),
+                read_tree(&second),
+                "{name} output differs between runs"
+            );
         }
     }
 
@@ -676,7 +831,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         generate(Format::Ndjson, 20, 1, &dir.path().join("a.ndjson"));
         generate(Format::Ndjson, 20, 2, &dir.path().join("b.ndjson"));
-        assert_ne!(read_tree(&dir.path().join("a.ndjson")), read_tree(&dir.path().join("b.ndjson")));
+        assert_ne!(
+            read_tree(&dir.path().join("a.ndjson")),
+            read_tree(&dir.path().join("b.ndjson"))
+        );
     }
 
     #[test]
@@ -695,9 +853,15 @@ mod tests {
                 assert!(codes.contains(code), "{name}: no record fails {code}");
             }
             assert!(not_applicable > 0, "{name}: no office visit");
-            let denied = records.iter().filter(|r| r.value.pointer("/claim/status") == Some(&json!("denied"))).count();
+            let denied = records
+                .iter()
+                .filter(|r| r.value.pointer("/claim/status") == Some(&json!("denied")))
+                .count();
             assert!(denied > 0, "{name}: no denied claim");
-            let declined = records.iter().filter(|r| r.value.pointer("/portal/status") == Some(&json!("declined"))).count();
+            let declined = records
+                .iter()
+                .filter(|r| r.value.pointer("/portal/status") == Some(&json!("declined")))
+                .count();
             assert!(declined > 0, "{name}: no declined portal");
         }
     }
@@ -709,7 +873,11 @@ mod tests {
         generate(Format::Ndjson, 300, 9, &out);
         let text = fs::read_to_string(&out).unwrap();
         for line in text.lines() {
-            assert!((1500..=3300).contains(&line.len()), "record of {} bytes", line.len());
+            assert!(
+                (1500..=3300).contains(&line.len()),
+                "record of {} bytes",
+                line.len()
+            );
         }
     }
 
@@ -728,9 +896,15 @@ mod tests {
             assert!(codes.contains(code), "no record fails {code}");
         }
         assert!(not_applicable > 0, "no office visit");
-        let denied = records.iter().filter(|r| r.value.pointer("/claim/status") == Some(&json!("denied"))).count();
+        let denied = records
+            .iter()
+            .filter(|r| r.value.pointer("/claim/status") == Some(&json!("denied")))
+            .count();
         assert!(denied > 0, "no denied claim");
-        let declined = records.iter().filter(|r| r.value.pointer("/portal/status") == Some(&json!("declined"))).count();
+        let declined = records
+            .iter()
+            .filter(|r| r.value.pointer("/portal/status") == Some(&json!("declined")))
+            .count();
         assert!(declined > 0, "no declined portal");
     }
 }

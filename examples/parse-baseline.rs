@@ -52,7 +52,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(counts) => {
-            println!("{} documents, {} bytes, {} parse errors", counts.documents, counts.bytes, counts.errors);
+            println!(
+                "{} documents, {} bytes, {} parse errors",
+                counts.documents, counts.bytes, counts.errors
+            );
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -83,7 +86,10 @@ fn parse_files(folder: &Path) -> std::io::Result<Counts> {
     let mut counts = Counts::default();
     for entry in walkdir::WalkDir::new(folder).sort_by_file_name() {
         let entry = entry.map_err(std::io::Error::other)?;
-        let is_json = entry.path().extension().is_some_and(|extension| extension == "json");
+        let is_json = entry
+            .path()
+            .extension()
+            .is_some_and(|extension| extension == "json");
         if entry.file_type().is_file() && is_json {
             counts.parse(&std::fs::read(entry.path())?);
         }

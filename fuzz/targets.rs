@@ -32,7 +32,10 @@ pub fn locate_pointer(data: &[u8]) {
     };
     let (pointer, text) = input.split_once('\n').unwrap_or((input, ""));
     let start = data.first().map_or(0, |b| usize::from(*b)).min(text.len());
-    let end = data.get(1).map_or(text.len(), |b| text.len().saturating_sub(usize::from(*b))).max(start);
+    let end = data
+        .get(1)
+        .map_or(text.len(), |b| text.len().saturating_sub(usize::from(*b)))
+        .max(start);
     let _ = locate_pointer_within(text, start..end, pointer);
     let _ = locate_pointer_within(text, 0..text.len(), pointer);
 }

@@ -73,13 +73,19 @@ impl Baseline {
 
     /// Returns the fingerprints, for lookups.
     pub fn fingerprints(&self) -> BTreeSet<&str> {
-        self.findings.iter().map(|f| f.fingerprint.as_str()).collect()
+        self.findings
+            .iter()
+            .map(|f| f.fingerprint.as_str())
+            .collect()
     }
 
     /// Counts the baseline entries whose fingerprint is not in `current`:
     /// findings that have been fixed.
     pub fn fixed(&self, current: &BTreeSet<&str>) -> usize {
-        self.fingerprints().iter().filter(|f| !current.contains(*f)).count()
+        self.fingerprints()
+            .iter()
+            .filter(|f| !current.contains(*f))
+            .count()
     }
 }
 
@@ -115,7 +121,10 @@ mod tests {
     #[test]
     fn other_versions_are_rejected() {
         let error = Baseline::parse(r#"{"baseline_version": 2, "findings": []}"#).unwrap_err();
-        assert!(error.to_string().contains("version 2 is not supported"), "{error}");
+        assert!(
+            error.to_string().contains("version 2 is not supported"),
+            "{error}"
+        );
         assert!(Baseline::parse(r#"{"baseline_version": 1, "findings": [], "x": 1}"#).is_err());
     }
 }

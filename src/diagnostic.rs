@@ -81,8 +81,12 @@ impl SourceCode for Snippet {
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
         match self {
-            Snippet::File(source) => source.read_span(span, context_lines_before, context_lines_after),
-            Snippet::Window(window) => window.read_span(span, context_lines_before, context_lines_after),
+            Snippet::File(source) => {
+                source.read_span(span, context_lines_before, context_lines_after)
+            }
+            Snippet::Window(window) => {
+                window.read_span(span, context_lines_before, context_lines_after)
+            }
         }
     }
 }
@@ -151,7 +155,10 @@ impl SourceDiagnostic {
         let suffix = if to < line_end { "…" } else { "" };
         let excerpt = format!("{prefix}{}{suffix}", text[from..to].trim_end_matches('\r'));
         let line = text[..line_start].matches('\n').count();
-        let column = text[line_start..from].chars().count().saturating_sub(prefix.chars().count());
+        let column = text[line_start..from]
+            .chars()
+            .count()
+            .saturating_sub(prefix.chars().count());
         let shift = prefix.len();
         self.source = Some(Snippet::Window(Window {
             name: name.as_ref().to_string(),

@@ -58,7 +58,10 @@ pub struct RuleReport {
 impl RuleReport {
     /// True when the rule has both kinds of fixture and no mismatch.
     pub fn is_ok(&self) -> bool {
-        self.failing > 0 && self.passing > 0 && self.false_positives.is_empty() && self.false_negatives.is_empty()
+        self.failing > 0
+            && self.passing > 0
+            && self.false_positives.is_empty()
+            && self.false_negatives.is_empty()
     }
 }
 
@@ -94,13 +97,20 @@ pub fn run_fixtures(rules: &RuleSet, pack: &Pack, fixtures: &[Fixture]) -> Vec<R
                     "expected, but the rule is not evaluated on any of its records".to_string(),
                 ));
             } else if expected {
-                report.false_negatives.push(mismatch("expected, but not reported".to_string()));
-            } else if !check.findings.is_empty() {
-                let mut records: Vec<&str> = check.findings.iter().map(|f| f.record_id.as_str()).collect();
-                records.dedup();
                 report
-                    .false_positives
-                    .push(mismatch(format!("reported on record {}", records.join(", "))));
+                    .false_negatives
+                    .push(mismatch("expected, but not reported".to_string()));
+            } else if !check.findings.is_empty() {
+                let mut records: Vec<&str> = check
+                    .findings
+                    .iter()
+                    .map(|f| f.record_id.as_str())
+                    .collect();
+                records.dedup();
+                report.false_positives.push(mismatch(format!(
+                    "reported on record {}",
+                    records.join(", ")
+                )));
             } else if fixture.kind == FixtureKind::Pass && check.evaluated > 0 {
                 report.passing += 1;
             }
@@ -119,7 +129,9 @@ mod tests {
     const PACK: &str = "pack:\n  id: demo\n  title: Demo\n  version: 1.0.0\n  layer: cms\nrules:\n  - code: DEMO-001\n    name: chronic-conditions-missing\n    severity: error\n    citation: test\n    description: test\n    message: fewer than two chronic conditions\n    help: record them\n    evidence:\n      count:\n        select: $.diagnoses[*]\n        where: { field: chronic, equals: true }\n        at_least: 2\n";
 
     fn record(chronic: usize) -> Record {
-        let diagnoses: Vec<_> = (0..chronic).map(|i| json!({"code": format!("E{i}"), "chronic": true})).collect();
+        let diagnoses: Vec<_> = (0..chronic)
+            .map(|i| json!({"code": format!("E{i}"), "chronic": true}))
+            .collect();
         Record {
             id: format!("ENC-{chronic}"),
             value: json!({
@@ -175,9 +187,17 @@ mod tests {
 
     #[test]
     fn silent_expected_rule_is_false_negative() {
-        let report = report(&[fixture("fail/two.json", FixtureKind::Fail, &["DEMO-001"], 2)]);
+        let report = report(&[fixture(
+            "fail/two.json",
+            FixtureKind::Fail,
+            &["DEMO-001"],
+            2,
+        )]);
         assert_eq!(report.false_negatives.len(), 1);
-        assert_eq!(report.false_negatives[0].detail, "expected, but not reported");
+        assert_eq!(
+            report.false_negatives[0].detail,
+            "expected, but not reported"
+        );
     }
 
     #[test]

@@ -84,7 +84,9 @@ pub fn mask_json(text: &str, keys: &[&str]) -> String {
                 // A number (or true, false, null) under a patient key is
                 // patient data too, e.g. a member id written as a number.
                 let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'-' | b'+' | b'.')) {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'-' | b'+' | b'.'))
+                {
                     i += 1;
                 }
                 if current_masked(&stack) {
@@ -158,7 +160,8 @@ mod tests {
 
     #[test]
     fn masks_numbers_under_phi_keys() {
-        let text = r#"{"member_id": 12345678, "phone": 15550142, "units": 2, "birth_date": 19510714}"#;
+        let text =
+            r#"{"member_id": 12345678, "phone": 15550142, "units": 2, "birth_date": 19510714}"#;
         let masked = mask_json(text, PHI_KEYS);
         assert_eq!(masked.len(), text.len());
         assert!(!masked.contains("12345678"));

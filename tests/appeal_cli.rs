@@ -49,22 +49,33 @@ fn run(command: &mut Command) -> Run {
     let output = command.output().expect("runs");
     Run {
         code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).replace(env!("CARGO_MANIFEST_DIR"), "[REPO]"),
+        stdout: String::from_utf8_lossy(&output.stdout)
+            .replace(env!("CARGO_MANIFEST_DIR"), "[REPO]"),
     }
 }
 
 fn manifest(out: &Path) -> Value {
     let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest written");
     let value: Value = serde_json::from_str(&text).expect("manifest is JSON");
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(repo("schemas/appeal-manifest.schema.json")).unwrap()).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("schemas/appeal-manifest.schema.json")).unwrap(),
+    )
+    .unwrap();
     let validator = jsonschema::draft202012::new(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path())).collect();
-    assert!(errors.is_empty(), "manifest does not match its schema: {errors:#?}");
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "manifest does not match its schema: {errors:#?}"
+    );
     value
 }
 
 fn write_record(dir: &Path, name: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
-    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(full_record()).unwrap()).unwrap();
+    let mut value: Value =
+        serde_json::from_str(&std::fs::read_to_string(full_record()).unwrap()).unwrap();
     edit(&mut value);
     let path = dir.join(name);
     std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
@@ -79,10 +90,16 @@ fn full_evidence_writes_a_letter() {
     insta::assert_snapshot!("full_evidence_stdout", result.stdout);
 
     let letter = std::fs::read_to_string(dir.path().join("appeals/CLM-2026-0307.md")).unwrap();
-    assert!(letter.contains("**RE: Appeal of denied claim CLM-2026-0307**"), "{letter}");
+    assert!(
+        letter.contains("**RE: Appeal of denied claim CLM-2026-0307**"),
+        "{letter}"
+    );
     let manifest = manifest(&dir.path().join("appeals"));
     assert_eq!(manifest["claims"][0]["status"], "appealed");
-    assert_eq!(manifest["claims"][0]["letters"], json!(["CLM-2026-0307.md"]));
+    assert_eq!(
+        manifest["claims"][0]["letters"],
+        json!(["CLM-2026-0307.md"])
+    );
 }
 
 #[test]
@@ -91,10 +108,16 @@ fn missing_evidence_is_refused_with_located_diagnostics() {
     let result = run(appeal(dir.path(), Path::new("appeals")).arg(missing_record()));
     assert_eq!(result.code, 1, "{}", result.stdout);
     insta::assert_snapshot!("missing_evidence_stdout", result.stdout);
-    assert!(!dir.path().join("appeals/CLM-2026-0308.md").exists(), "a refused claim got a letter");
+    assert!(
+        !dir.path().join("appeals/CLM-2026-0308.md").exists(),
+        "a refused claim got a letter"
+    );
     let manifest = manifest(&dir.path().join("appeals"));
     assert_eq!(manifest["claims"][0]["status"], "not-appealed");
-    assert_eq!(manifest["claims"][0]["action"], "correct-record-or-do-not-appeal");
+    assert_eq!(
+        manifest["claims"][0]["action"],
+        "correct-record-or-do-not-appeal"
+    );
 }
 
 #[test]
@@ -102,25 +125,54 @@ fn examples_folder_gives_one_letter_and_one_refusal() {
     let dir = tempfile::tempdir().unwrap();
     let result = run(appeal(dir.path(), Path::new("appeals")).arg(repo("examples")));
     assert_eq!(result.code, 1, "{}", result.stdout);
-    assert!(result.stdout.contains("claimlint: 2 denied claims considered: 1 appealed, 1 not appealed, 0 errors"), "{}", result.stdout);
+    assert!(
+        result.stdout.contains(
+            "claimlint: 2 denied claims considered: 1 appealed, 1 not appealed, 0 errors"
+        ),
+        "{}",
+        result.stdout
+    );
     let manifest = manifest(&dir.path().join("appeals"));
     let claims: Vec<(&str, &str)> = manifest["claims"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["claim_id"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .map(|c| {
+            (
+                c["claim_id"].as_str().unwrap(),
+                c["status"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(claims, [("CLM-2026-0307", "appealed"), ("CLM-2026-0308", "not-appealed")]);
+    assert_eq!(
+        claims,
+        [
+            ("CLM-2026-0307", "appealed"),
+            ("CLM-2026-0308", "not-appealed")
+        ]
+    );
 }
 
 #[test]
 fn profiles_are_required_options() {
     let dir = tempfile::tempdir().unwrap();
     let mut command = Command::cargo_bin("claimlint").unwrap();
-    let result = run(command.current_dir(dir.path()).env("NO_COLOR", "1").arg("appeal").arg(full_record()));
+    let result = run(command
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .arg("appeal")
+        .arg(full_record()));
     assert_eq!(result.code, 2);
-    assert!(result.stdout.contains("missing option --practice FILE"), "{}", result.stdout);
-    assert!(result.stdout.contains("missing option --payers FILE"), "{}", result.stdout);
+    assert!(
+        result.stdout.contains("missing option --practice FILE"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.contains("missing option --payers FILE"),
+        "{}",
+        result.stdout
+    );
     assert!(!dir.path().join("appeals").exists());
 }
 
@@ -135,7 +187,9 @@ fn missing_profile_field_names_field_and_file() {
     let result = run(&mut command);
     assert_eq!(result.code, 2, "{}", result.stdout);
     assert!(
-        result.stdout.contains("practice.yaml: practice profile is missing the required field `phone`"),
+        result
+            .stdout
+            .contains("practice.yaml: practice profile is missing the required field `phone`"),
         "{}",
         result.stdout
     );
@@ -145,13 +199,39 @@ fn missing_profile_field_names_field_and_file() {
 #[test]
 fn dry_run_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let result = run(appeal(dir.path(), Path::new("appeals")).args(["--dry-run", "--format", "md,pdf"]).arg(repo("examples")));
+    let result = run(appeal(dir.path(), Path::new("appeals"))
+        .args(["--dry-run", "--format", "md,pdf"])
+        .arg(repo("examples")));
     assert_eq!(result.code, 1, "{}", result.stdout);
-    assert!(result.stdout.contains("would write appeals/CLM-2026-0307.md ("), "{}", result.stdout);
-    assert!(result.stdout.contains("would write appeals/CLM-2026-0307.pdf ("), "{}", result.stdout);
-    assert!(result.stdout.contains("would write appeals/manifest.json"), "{}", result.stdout);
-    assert!(result.stdout.contains("dry run: nothing was written"), "{}", result.stdout);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "the dry run wrote files");
+    assert!(
+        result
+            .stdout
+            .contains("would write appeals/CLM-2026-0307.md ("),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result
+            .stdout
+            .contains("would write appeals/CLM-2026-0307.pdf ("),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.contains("would write appeals/manifest.json"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.contains("dry run: nothing was written"),
+        "{}",
+        result.stdout
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "the dry run wrote files"
+    );
 }
 
 #[test]
@@ -164,19 +244,37 @@ fn existing_letter_is_kept_unless_forced() {
 
     let result = run(appeal(dir.path(), out).arg(full_record()));
     assert_eq!(result.code, 2, "{}", result.stdout);
-    assert!(result.stdout.contains("appeals/CLM-2026-0307.md already exists; use"), "{}", result.stdout);
-    assert!(result.stdout.contains("--force to replace it"), "{}", result.stdout);
+    assert!(
+        result
+            .stdout
+            .contains("appeals/CLM-2026-0307.md already exists; use"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.contains("--force to replace it"),
+        "{}",
+        result.stdout
+    );
     assert_eq!(std::fs::read_to_string(&letter).unwrap(), "edited by hand");
-    assert_eq!(manifest(&dir.path().join("appeals"))["claims"][0]["status"], "error");
+    assert_eq!(
+        manifest(&dir.path().join("appeals"))["claims"][0]["status"],
+        "error"
+    );
 
     let result = run(appeal(dir.path(), out).arg("--force").arg(full_record()));
     assert_eq!(result.code, 0, "{}", result.stdout);
-    assert!(std::fs::read_to_string(&letter).unwrap().contains("RE: Appeal of denied claim"));
+    assert!(std::fs::read_to_string(&letter)
+        .unwrap()
+        .contains("RE: Appeal of denied claim"));
     let names: Vec<String> = std::fs::read_dir(dir.path().join("appeals"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "temporary files left: {names:?}");
+    assert!(
+        names.iter().all(|n| !n.ends_with(".tmp")),
+        "temporary files left: {names:?}"
+    );
 }
 
 #[cfg(unix)]
@@ -184,19 +282,38 @@ fn existing_letter_is_kept_unless_forced() {
 fn letters_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let result = run(appeal(dir.path(), Path::new("out/appeals")).args(["--format", "md,txt,pdf"]).arg(full_record()));
+    let result = run(appeal(dir.path(), Path::new("out/appeals"))
+        .args(["--format", "md,txt,pdf"])
+        .arg(full_record()));
     assert_eq!(result.code, 0, "{}", result.stdout);
-    let mode = |path: &str| std::fs::metadata(dir.path().join(path)).unwrap().permissions().mode() & 0o777;
-    for file in ["CLM-2026-0307.md", "CLM-2026-0307.txt", "CLM-2026-0307.pdf", "manifest.json"] {
+    let mode = |path: &str| {
+        std::fs::metadata(dir.path().join(path))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    for file in [
+        "CLM-2026-0307.md",
+        "CLM-2026-0307.txt",
+        "CLM-2026-0307.pdf",
+        "manifest.json",
+    ] {
         assert_eq!(mode(&format!("out/appeals/{file}")), 0o600, "{file}");
     }
-    assert_eq!(mode("out/appeals") & 0o077, 0, "the letters folder is readable by others");
+    assert_eq!(
+        mode("out/appeals") & 0o077,
+        0,
+        "the letters folder is readable by others"
+    );
 }
 
 #[test]
 fn pdf_letter_text_extracts() {
     let dir = tempfile::tempdir().unwrap();
-    let result = run(appeal(dir.path(), Path::new("appeals")).args(["--format", "pdf"]).arg(full_record()));
+    let result = run(appeal(dir.path(), Path::new("appeals"))
+        .args(["--format", "pdf"])
+        .arg(full_record()));
     assert_eq!(result.code, 0, "{}", result.stdout);
     let bytes = std::fs::read(dir.path().join("appeals/CLM-2026-0307.pdf")).unwrap();
     let text = pdf_extract::extract_text_from_mem(&bytes).unwrap();
@@ -210,9 +327,15 @@ fn pdf_letter_text_extracts() {
         "6. Audit trail entry AUD-90214 (portal.invitation.sent), March 3, 2026",
         "Revenue Cycle Manager",
     ] {
-        assert!(text.contains(expected), "PDF text lacks {expected:?}:\n{text}");
+        assert!(
+            text.contains(expected),
+            "PDF text lacks {expected:?}:\n{text}"
+        );
     }
-    assert!(!dir.path().join("appeals/CLM-2026-0307.md").exists(), "only the requested format is written");
+    assert!(
+        !dir.path().join("appeals/CLM-2026-0307.md").exists(),
+        "only the requested format is written"
+    );
 }
 
 #[test]
@@ -223,7 +346,13 @@ fn late_claim_needs_allow_late() {
     command.arg(full_record());
     let result = run(&mut command);
     assert_eq!(result.code, 1, "{}", result.stdout);
-    assert!(result.stdout.contains("not appealed: the appeal deadline passed on"), "{}", result.stdout);
+    assert!(
+        result
+            .stdout
+            .contains("not appealed: the appeal deadline passed on"),
+        "{}",
+        result.stdout
+    );
     assert!(result.stdout.contains("(2 days late)"), "{}", result.stdout);
     assert!(result.stdout.contains("not appealed (the appeal deadline has passed); recommended action: do not appeal unless"), "{}", result.stdout);
     assert!(!dir.path().join("appeals/CLM-2026-0307.md").exists());
@@ -232,8 +361,18 @@ fn late_claim_needs_allow_late() {
     command.arg("--allow-late").arg(full_record());
     let result = run(&mut command);
     assert_eq!(result.code, 0, "{}", result.stdout);
-    assert!(result.stdout.contains("the appeal deadline passed on 2026-09-29 (2 days"), "{}", result.stdout);
-    assert!(result.stdout.contains("appeal by 2026-09-29 (2 days late;"), "{}", result.stdout);
+    assert!(
+        result
+            .stdout
+            .contains("the appeal deadline passed on 2026-09-29 (2 days"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.contains("appeal by 2026-09-29 (2 days late;"),
+        "{}",
+        result.stdout
+    );
     assert!(dir.path().join("appeals/CLM-2026-0307.md").exists());
 }
 
@@ -245,19 +384,44 @@ fn deadline_within_14_days_warns() {
     command.arg(full_record());
     let result = run(&mut command);
     assert_eq!(result.code, 0, "{}", result.stdout);
-    assert!(result.stdout.contains("the appeal is due on 2026-09-29, in 9 days"), "{}", result.stdout);
-    assert!(result.stdout.contains("appeal by 2026-09-29 (9 days left;"), "{}", result.stdout);
+    assert!(
+        result
+            .stdout
+            .contains("the appeal is due on 2026-09-29, in 9 days"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.contains("appeal by 2026-09-29 (9 days left;"),
+        "{}",
+        result.stdout
+    );
 }
 
 #[test]
 fn unprocessable_claim_must_be_resubmitted() {
     let dir = tempfile::tempdir().unwrap();
-    let record = write_record(dir.path(), "ma130.json", |v| v["claim"]["denial"]["rarcs"] = json!(["MA130"]));
+    let record = write_record(dir.path(), "ma130.json", |v| {
+        v["claim"]["denial"]["rarcs"] = json!(["MA130"])
+    });
     let result = run(appeal(dir.path(), Path::new("appeals")).arg(&record));
     assert_eq!(result.code, 1, "{}", result.stdout);
-    assert!(result.stdout.contains("unprocessable (CO-16, MA130)"), "{}", result.stdout);
-    assert!(result.stdout.contains("recommended action: correct the claim and submit it again as a new claim"), "{}", result.stdout);
-    assert_eq!(manifest(&dir.path().join("appeals"))["claims"][0]["action"], "correct-and-resubmit");
+    assert!(
+        result.stdout.contains("unprocessable (CO-16, MA130)"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result
+            .stdout
+            .contains("recommended action: correct the claim and submit it again as a new claim"),
+        "{}",
+        result.stdout
+    );
+    assert_eq!(
+        manifest(&dir.path().join("appeals"))["claims"][0]["action"],
+        "correct-and-resubmit"
+    );
 }
 
 #[test]
@@ -268,7 +432,8 @@ fn hostile_claim_ids_stay_in_the_output_folder() {
         .iter()
         .enumerate()
         .map(|(index, id)| {
-            let mut value: Value = serde_json::from_str(&std::fs::read_to_string(full_record()).unwrap()).unwrap();
+            let mut value: Value =
+                serde_json::from_str(&std::fs::read_to_string(full_record()).unwrap()).unwrap();
             value["claim"]["id"] = json!(id);
             value["encounter"]["id"] = json!(format!("ENC-{index}"));
             serde_json::to_string(&value).unwrap()
@@ -286,15 +451,24 @@ fn hostile_claim_ids_stay_in_the_output_folder() {
         .collect();
     assert_eq!(written.len(), ids.len() + 1, "{written:?}");
     // Nothing outside the output folder changed.
-    let mut top: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut top: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     top.sort();
     assert_eq!(top, ["in", "out"]);
-    assert_eq!(std::fs::read_dir(dir.path().join("out")).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("out")).unwrap().count(),
+        1
+    );
     assert_eq!(std::fs::read_dir(dir.path().join("in")).unwrap().count(), 1);
     let manifest = manifest(&dir.path().join("out/appeals"));
     for claim in manifest["claims"].as_array().unwrap() {
         let letter = claim["letters"][0].as_str().unwrap();
-        assert!(!letter.contains('/') && !letter.contains('\\') && !letter.starts_with('.'), "{letter}");
+        assert!(
+            !letter.contains('/') && !letter.contains('\\') && !letter.starts_with('.'),
+            "{letter}"
+        );
     }
 }
 
@@ -302,13 +476,20 @@ fn hostile_claim_ids_stay_in_the_output_folder() {
 fn user_template_replaces_the_pack_template() {
     let dir = tempfile::tempdir().unwrap();
     let template = dir.path().join("short.md.j2");
-    std::fs::write(&template, "Appeal of {{ claim.id }} for {{ patient.name }}: {{ evidence | length }} items\n").unwrap();
+    std::fs::write(
+        &template,
+        "Appeal of {{ claim.id }} for {{ patient.name }}: {{ evidence | length }} items\n",
+    )
+    .unwrap();
     let mut command = appeal(dir.path(), Path::new("appeals"));
     command.arg("--template").arg(&template).arg(full_record());
     let result = run(&mut command);
     assert_eq!(result.code, 0, "{}", result.stdout);
     let letter = std::fs::read_to_string(dir.path().join("appeals/CLM-2026-0307.md")).unwrap();
-    assert_eq!(letter, "Appeal of CLM-2026-0307 for Maria Alvarez: 4 items\n");
+    assert_eq!(
+        letter,
+        "Appeal of CLM-2026-0307 for Maria Alvarez: 4 items\n"
+    );
 }
 
 #[test]
@@ -320,8 +501,18 @@ fn template_errors_are_located() {
     command.arg("--template").arg(&template).arg(full_record());
     let result = run(&mut command);
     assert_eq!(result.code, 2, "{}", result.stdout);
-    assert!(result.stdout.contains("template uses undefined variable `pateint`"), "{}", result.stdout);
-    assert!(result.stdout.contains("did you mean `patient`?"), "{}", result.stdout);
+    assert!(
+        result
+            .stdout
+            .contains("template uses undefined variable `pateint`"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.contains("did you mean `patient`?"),
+        "{}",
+        result.stdout
+    );
     assert!(result.stdout.contains("bad.md.j2:2:"), "{}", result.stdout);
 
     // An attribute that does not exist fails at render time: no letter.
@@ -330,29 +521,51 @@ fn template_errors_are_located() {
     command.arg("--template").arg(&template).arg(full_record());
     let result = run(&mut command);
     assert_eq!(result.code, 2, "{}", result.stdout);
-    assert!(result.stdout.contains("undefined value"), "{}", result.stdout);
+    assert!(
+        result.stdout.contains("undefined value"),
+        "{}",
+        result.stdout
+    );
     assert!(!dir.path().join("appeals/CLM-2026-0307.md").exists());
 }
 
 #[test]
 fn unknown_payer_is_a_profile_error() {
     let dir = tempfile::tempdir().unwrap();
-    let record = write_record(dir.path(), "other-payer.json", |v| v["claim"]["payer"]["id"] = json!("77777"));
+    let record = write_record(dir.path(), "other-payer.json", |v| {
+        v["claim"]["payer"]["id"] = json!("77777")
+    });
     let result = run(appeal(dir.path(), Path::new("appeals")).arg(&record));
     assert_eq!(result.code, 2, "{}", result.stdout);
-    assert!(result.stdout.contains("payer 77777 is not in the payer profiles"), "{}", result.stdout);
+    assert!(
+        result
+            .stdout
+            .contains("payer 77777 is not in the payer profiles"),
+        "{}",
+        result.stdout
+    );
 }
 
 #[test]
 fn claims_without_an_answering_pack_are_not_considered() {
     let dir = tempfile::tempdir().unwrap();
     let record = write_record(dir.path(), "co45.json", |v| {
-        v["claim"]["denial"] = json!({"group_code": "CO", "carc": "45", "notice_date": "2026-04-02"});
+        v["claim"]["denial"] =
+            json!({"group_code": "CO", "carc": "45", "notice_date": "2026-04-02"});
     });
     let result = run(appeal(dir.path(), Path::new("appeals")).arg(&record));
     assert_eq!(result.code, 0, "{}", result.stdout);
-    assert!(result.stdout.contains("denial CO-45 is not covered by any rule pack; not considered"), "{}", result.stdout);
-    assert!(!dir.path().join("appeals").exists(), "nothing to write, so no folder");
+    assert!(
+        result
+            .stdout
+            .contains("denial CO-45 is not covered by any rule pack; not considered"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        !dir.path().join("appeals").exists(),
+        "nothing to write, so no folder"
+    );
 }
 
 #[test]
@@ -379,4 +592,3 @@ fn profiles_come_from_the_configuration_file() {
     assert_eq!(result.code, 0, "{}", result.stdout);
     assert!(out.join("CLM-2026-0307.md").is_file(), "{}", result.stdout);
 }
-

@@ -23,7 +23,13 @@ fn appeal(out: &Path, args: &[&str]) -> Run {
         .expect("binary is built")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
-        .args(["appeal", "--today", TODAY, "--practice", "examples/profiles/practice.yaml"])
+        .args([
+            "appeal",
+            "--today",
+            TODAY,
+            "--practice",
+            "examples/profiles/practice.yaml",
+        ])
         .args(["--payers", "examples/profiles/payers.yaml", "--out"])
         .arg(out)
         .args(args)
@@ -39,10 +45,14 @@ fn appeal(out: &Path, args: &[&str]) -> Run {
 fn manifest(out: &Path) -> Value {
     let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest written");
     let value: Value = serde_json::from_str(&text).expect("manifest is JSON");
-    let schema_text = std::fs::read_to_string(repo("schemas/appeal-manifest.schema.json")).expect("schema");
+    let schema_text =
+        std::fs::read_to_string(repo("schemas/appeal-manifest.schema.json")).expect("schema");
     let schema: Value = serde_json::from_str(&schema_text).expect("schema is JSON");
     let validator = jsonschema::draft202012::new(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     value
 }
@@ -54,12 +64,20 @@ fn statuses(manifest: &Value) -> Vec<(String, String, String)> {
         .as_array()
         .expect("claims")
         .iter()
-        .map(|entry| (text(entry, "claim_id"), text(entry, "status"), text(entry, "action")))
+        .map(|entry| {
+            (
+                text(entry, "claim_id"),
+                text(entry, "status"),
+                text(entry, "action"),
+            )
+        })
         .collect()
 }
 
 fn owned(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
-    rows.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect()
+    rows.iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect()
 }
 
 #[test]
@@ -69,26 +87,55 @@ fn example_remittance_gives_all_four_outcomes() {
     let run = appeal(&out, &["--remittance", EXAMPLE_835, "examples/records"]);
     assert_eq!(run.code, 1, "a refusal exits 1: {}", run.stdout);
 
-    assert!(run.stdout.contains("claim CLM-2026-0307 (record ENC-2026-0307): letter ready"), "{}", run.stdout);
-    assert!(run.stdout.contains("claim CLM-2026-0308 (record ENC-2026-0308): not appealed (no evidence for"), "{}", run.stdout);
-    assert!(run.stdout.contains("claim CLM-2026-0306 (record ENC-2026-0306): not appealed (returned as unprocessable)"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("claim CLM-2026-0307 (record ENC-2026-0307): letter ready"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("claim CLM-2026-0308 (record ENC-2026-0308): not appealed (no evidence for"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "claim CLM-2026-0306 (record ENC-2026-0306): not appealed (returned as unprocessable)"
+        ),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout.contains("claim CLM-2026-0399 (examples/remittance/acme-2026-04-02.835:27): denial CCM32 (ccm32@1.0.0): no encounter record found for claim CLM-2026-0399; export it and run again"),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("1 remittance denial without a record, 5 records that no remittance denial names"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "1 remittance denial without a record, 5 records that no remittance denial names"
+        ),
+        "{}",
+        run.stdout
+    );
 
     let manifest = manifest(&out);
     let expected = owned(&[
         ("CLM-2026-0306", "not-appealed", "correct-and-resubmit"),
         ("CLM-2026-0307", "appealed", ""),
-        ("CLM-2026-0308", "not-appealed", "correct-record-or-do-not-appeal"),
+        (
+            "CLM-2026-0308",
+            "not-appealed",
+            "correct-record-or-do-not-appeal",
+        ),
         ("CLM-2026-0399", "unmatched", "export-record-and-run-again"),
     ]);
     assert_eq!(statuses(&manifest), expected);
     let unmatched = &manifest["claims"][3];
-    assert_eq!(unmatched["recommendation"], "no encounter record found for claim CLM-2026-0399; export it and run again");
+    assert_eq!(
+        unmatched["recommendation"],
+        "no encounter record found for claim CLM-2026-0399; export it and run again"
+    );
     assert_eq!(unmatched["remittance"]["trace_number"], "EFT-2026040201");
     assert!(unmatched.get("record_id").is_none());
 }
@@ -97,14 +144,24 @@ fn example_remittance_gives_all_four_outcomes() {
 fn letter_cites_the_remittance() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("appeals");
-    appeal(&out, &["--remittance", EXAMPLE_835, "examples/records/denied-ccm32-full-evidence.json"]);
+    appeal(
+        &out,
+        &[
+            "--remittance",
+            EXAMPLE_835,
+            "examples/records/denied-ccm32-full-evidence.json",
+        ],
+    );
     let letter = std::fs::read_to_string(out.join("CLM-2026-0307.md")).expect("letter written");
     assert!(
         letter.contains("Remittance advice (X12 835) acme-2026-04-02.835, check/EFT trace number EFT-2026040201, dated April 2, 2026, payer claim number AHP-26091-44817, showing CO-16, N706"),
         "{letter}"
     );
     let manifest = manifest(&out);
-    assert_eq!(manifest["claims"][0]["deadline"]["notice_date"], "2026-04-02");
+    assert_eq!(
+        manifest["claims"][0]["deadline"]["notice_date"],
+        "2026-04-02"
+    );
 }
 
 #[test]
@@ -114,16 +171,34 @@ fn remittance_denial_overrides_the_record() {
     let dir = tempfile::tempdir().expect("temp dir");
     let remittance = dir.path().join("later.835");
     let text = std::fs::read_to_string(repo(EXAMPLE_835)).expect("example 835");
-    std::fs::write(&remittance, text.replace("20260402", "20260410").replace("AHP-26091-44817", "AHP-LATER-1")).expect("write");
+    std::fs::write(
+        &remittance,
+        text.replace("20260402", "20260410")
+            .replace("AHP-26091-44817", "AHP-LATER-1"),
+    )
+    .expect("write");
     let out = dir.path().join("appeals");
-    let run = appeal(&out, &["--remittance", remittance.to_str().expect("utf-8"), "examples/records/denied-ccm32-full-evidence.json"]);
+    let run = appeal(
+        &out,
+        &[
+            "--remittance",
+            remittance.to_str().expect("utf-8"),
+            "examples/records/denied-ccm32-full-evidence.json",
+        ],
+    );
     assert_eq!(run.code, 1, "{}", run.stdout);
 
     let letter = std::fs::read_to_string(out.join("CLM-2026-0307.md")).expect("letter written");
-    assert!(letter.contains("payer claim number AHP-LATER-1"), "{letter}");
+    assert!(
+        letter.contains("payer claim number AHP-LATER-1"),
+        "{letter}"
+    );
     assert!(letter.contains("dated April 10, 2026"), "{letter}");
     let manifest = manifest(&out);
-    assert_eq!(manifest["claims"][0]["deadline"]["notice_date"], "2026-04-10");
+    assert_eq!(
+        manifest["claims"][0]["deadline"]["notice_date"],
+        "2026-04-10"
+    );
 }
 
 #[test]
@@ -134,14 +209,26 @@ fn record_with_two_denials_is_assessed_twice() {
     std::fs::copy(repo(EXAMPLE_835), &second).expect("copy");
     let run = appeal(
         &out,
-        &["--remittance", EXAMPLE_835, "--remittance", second.to_str().expect("utf-8"), "examples/records/denied-ccm32-full-evidence.json"],
+        &[
+            "--remittance",
+            EXAMPLE_835,
+            "--remittance",
+            second.to_str().expect("utf-8"),
+            "examples/records/denied-ccm32-full-evidence.json",
+        ],
     );
     assert!(
-        run.stdout.contains("claim CLM-2026-0307 (record ENC-2026-0307): 2 denials in the remittance files"),
+        run.stdout.contains(
+            "claim CLM-2026-0307 (record ENC-2026-0307): 2 denials in the remittance files"
+        ),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("each is assessed on its own"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("each is assessed on its own"),
+        "{}",
+        run.stdout
+    );
     assert!(out.join("CLM-2026-0307.md").exists());
     assert!(out.join("CLM-2026-0307-2.md").exists());
 
@@ -160,10 +247,18 @@ fn payer_specific_mapping_follows_the_payer() {
     // A pack that maps CO-16 with N706 to CCM32 for payer 60054 only.
     let dir = tempfile::tempdir().expect("temp dir");
     let pack = std::fs::read_to_string(repo("rules/ccm32.yaml")).expect("pack");
-    let specific = pack.replacen("          rarcs: [N706]\n", "          rarcs: [N706]\n          payer_ids: [\"60054\"]\n", 1);
+    let specific = pack.replacen(
+        "          rarcs: [N706]\n",
+        "          rarcs: [N706]\n          payer_ids: [\"60054\"]\n",
+        1,
+    );
     assert_ne!(specific, pack, "the pack's first match was rewritten");
     std::fs::write(dir.path().join("ccm32.yaml"), specific).expect("write pack");
-    std::fs::copy(repo("rules/ccm32.appeal.md.j2"), dir.path().join("ccm32.appeal.md.j2")).expect("copy template");
+    std::fs::copy(
+        repo("rules/ccm32.appeal.md.j2"),
+        dir.path().join("ccm32.appeal.md.j2"),
+    )
+    .expect("copy template");
     let rules = dir.path().join("ccm32.yaml");
     let rules = rules.to_str().expect("utf-8");
 
@@ -179,7 +274,10 @@ fn payer_specific_mapping_follows_the_payer() {
             .output()
             .expect("runs");
         let value: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-        value["denials"][0]["outcome"]["kind"].as_str().unwrap_or("").to_string()
+        value["denials"][0]["outcome"]["kind"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     };
     assert_eq!(listing(EXAMPLE_835), "covered");
     assert_eq!(listing(other_payer.to_str().expect("utf-8")), "uncovered");
@@ -191,9 +289,18 @@ fn malformed_remittance_is_an_input_error() {
     let out = dir.path().join("appeals");
     let run = appeal(
         &out,
-        &["--remittance", "tests/data/x12/two-interchanges-first-broken.835", "examples/records/denied-ccm32-full-evidence.json"],
+        &[
+            "--remittance",
+            "tests/data/x12/two-interchanges-first-broken.835",
+            "examples/records/denied-ccm32-full-evidence.json",
+        ],
     );
     assert_eq!(run.code, 2, "{}", run.stdout);
-    assert!(run.stdout.contains("two-interchanges-first-broken.835:1:1: truncated ISA header"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("two-interchanges-first-broken.835:1:1: truncated ISA header"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("1 input error"), "{}", run.stdout);
 }

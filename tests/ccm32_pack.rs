@@ -14,7 +14,12 @@ use serde_json::Value;
 fn load(path: &str) -> Vec<Record> {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     let bytes = std::fs::read(&full).unwrap_or_else(|e| panic!("read {path}: {e}"));
-    let loaded = load_file(Arc::from(path), &bytes, Framing::from_path(path), &RecordSchema::new());
+    let loaded = load_file(
+        Arc::from(path),
+        &bytes,
+        Framing::from_path(path),
+        &RecordSchema::new(),
+    );
     assert!(loaded.errors.is_empty(), "{path}: {:?}", loaded.errors);
     loaded.records
 }
@@ -36,11 +41,26 @@ fn every_example_fails_exactly_its_rules() {
         ("examples/records/compliant.json", &[]),
         ("examples/records/declined-portal.json", &[]),
         ("examples/records/denied-ccm32-full-evidence.json", &[]),
-        ("examples/records/fail-portal-not-offered.json", &["CCM32-001"]),
-        ("examples/records/fail-education-declined.json", &["CCM32-002"]),
-        ("examples/records/fail-invitation-not-logged.json", &["CCM32-003", "CCM32-004"]),
-        ("examples/records/fail-invitation-unverified-email.json", &["CCM32-004"]),
-        ("examples/records/denied-ccm32-missing-evidence.json", &["CCM32-003", "CCM32-004"]),
+        (
+            "examples/records/fail-portal-not-offered.json",
+            &["CCM32-001"],
+        ),
+        (
+            "examples/records/fail-education-declined.json",
+            &["CCM32-002"],
+        ),
+        (
+            "examples/records/fail-invitation-not-logged.json",
+            &["CCM32-003", "CCM32-004"],
+        ),
+        (
+            "examples/records/fail-invitation-unverified-email.json",
+            &["CCM32-004"],
+        ),
+        (
+            "examples/records/denied-ccm32-missing-evidence.json",
+            &["CCM32-003", "CCM32-004"],
+        ),
     ];
     for (path, expected) in cases {
         let records = load(path);
@@ -65,7 +85,9 @@ fn every_rule_has_a_passing_and_a_failing_example() {
     for rule in &rules.packs[0].rules {
         assert!(failing(&rules, &compliant[0]).is_empty());
         assert!(
-            failing_examples.iter().any(|r| failing(&rules, r).contains(&rule.code)),
+            failing_examples
+                .iter()
+                .any(|r| failing(&rules, r).contains(&rule.code)),
             "no failing example for {}",
             rule.code
         );
@@ -76,7 +98,10 @@ fn every_rule_has_a_passing_and_a_failing_example() {
 fn non_ccm_encounter_is_not_applicable() {
     let rules = RuleSet::shipped().expect("shipped packs compile");
     let records = load("examples/batch/march-ccm.ndjson");
-    let office = records.iter().find(|r| r.id == "ENC-2026-0403").expect("office visit");
+    let office = records
+        .iter()
+        .find(|r| r.id == "ENC-2026-0403")
+        .expect("office visit");
     let result = &evaluate(&rules, office)[0];
     assert_eq!(result.not_applicable, Some(NotApplicable::Condition));
     assert!(result.rules.is_empty());
@@ -89,7 +114,10 @@ fn encounter_before_effective_date_is_not_applicable() {
     let mut record = load("examples/records/fail-portal-not-offered.json").remove(0);
     record.value["encounter"]["date_of_service"] = Value::from("2023-12-31");
     let result = &evaluate(&rules, &record)[0];
-    assert_eq!(result.not_applicable, Some(NotApplicable::OutsideEffectiveDates));
+    assert_eq!(
+        result.not_applicable,
+        Some(NotApplicable::OutsideEffectiveDates)
+    );
 }
 
 fn with_note_text(text: &str) -> Record {
@@ -139,7 +167,10 @@ fn education_wording_that_does_not_count() {
 fn unsigned_or_non_clinical_note_does_not_count() {
     let rules = RuleSet::shipped().expect("shipped packs compile");
     let mut unsigned = load("examples/records/compliant.json").remove(0);
-    unsigned.value["notes"][0].as_object_mut().unwrap().remove("signed_at");
+    unsigned.value["notes"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("signed_at");
     assert_eq!(failing(&rules, &unsigned), ["CCM32-002"]);
 
     let mut front_desk = load("examples/records/compliant.json").remove(0);

@@ -7,7 +7,10 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const NOT_LOGGED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/records/fail-invitation-not-logged.json");
+const NOT_LOGGED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/records/fail-invitation-not-logged.json"
+);
 const PATIENT_VALUES: &[&str] = &[
     "Maria",
     "Alvarez",
@@ -22,7 +25,9 @@ const PATIENT_VALUES: &[&str] = &[
 fn claimlint(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("claimlint").expect("binary built");
     cmd.current_dir(dir);
-    cmd.env_remove("COLUMNS").env_remove("GITHUB_STEP_SUMMARY").env("NO_COLOR", "1");
+    cmd.env_remove("COLUMNS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env("NO_COLOR", "1");
     cmd
 }
 
@@ -45,8 +50,14 @@ fn schema(path: &str) -> Value {
 }
 
 fn assert_valid(schema: &Value, instance: &Value) {
-    let validator = jsonschema::options().should_validate_formats(true).build(schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
@@ -84,7 +95,10 @@ fn ndjson_lines_validate_against_the_finding_schema() {
 fn sarif_validates_and_counts_columns_in_characters() {
     let (_, stdout, _) = run(&["check", "examples", "--format", "sarif"]);
     let value: Value = serde_json::from_str(&stdout).unwrap();
-    assert_valid(&schema("tests/data/sarif/sarif-2.1.0-subset.schema.json"), &value);
+    assert_valid(
+        &schema("tests/data/sarif/sarif-2.1.0-subset.schema.json"),
+        &value,
+    );
     // The published schema's `language` patterns (on run and toolComponent)
     // have a stray `]`, which the validator's check of the schema itself
     // rejects as an invalid regex. The vendored file stays as published; the
@@ -92,25 +106,37 @@ fn sarif_validates_and_counts_columns_in_characters() {
     let mut official_schema = schema("tests/data/sarif/sarif-2.1.0-rtm.5.json");
     for object in ["run", "toolComponent"] {
         let pattern = official_schema
-            .pointer_mut(&format!("/definitions/{object}/properties/language/pattern"))
+            .pointer_mut(&format!(
+                "/definitions/{object}/properties/language/pattern"
+            ))
             .expect("language pattern");
         assert_eq!(pattern, "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$");
         *pattern = Value::from("^[a-zA-Z]{2}$|^[a-zA-Z]{2}-[a-zA-Z]{2}$");
     }
-    let official = jsonschema::options().build(&official_schema).expect("official SARIF schema compiles");
-    let errors: Vec<String> = official.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let official = jsonschema::options()
+        .build(&official_schema)
+        .expect("official SARIF schema compiles");
+    let errors: Vec<String> = official
+        .iter_errors(&value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let run = &value["runs"][0];
     assert_eq!(run["columnKind"], "unicodeCodePoints");
     assert_eq!(run["results"].as_array().unwrap().len(), 10);
-    assert!(run["tool"]["driver"]["rules"].as_array().unwrap().iter().any(|r| r["id"] == "CCM32-001"));
+    assert!(run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["id"] == "CCM32-001"));
 }
 
 #[test]
 fn sarif_column_counts_characters_not_bytes() {
     let dir = tempfile::tempdir().unwrap();
     // One line, with multi-byte characters before the finding's node.
-    let mut record: Value = serde_json::from_str(&std::fs::read_to_string(NOT_LOGGED).unwrap()).unwrap();
+    let mut record: Value =
+        serde_json::from_str(&std::fs::read_to_string(NOT_LOGGED).unwrap()).unwrap();
     record["patient"]["name"]["given"] = "Ŝéébastián".into();
     let text = serde_json::to_string(&record).unwrap();
     std::fs::write(dir.path().join("r.json"), &text).unwrap();
@@ -123,7 +149,9 @@ fn sarif_column_counts_characters_not_bytes() {
     let pointer = finding["source_pointer"].as_str().unwrap();
     let node = &record.pointer(pointer).unwrap();
     let expected = match node {
-        Value::Object(_) | Value::Array(_) => format!("\"{}\"", pointer.rsplit('/').next().unwrap()),
+        Value::Object(_) | Value::Array(_) => {
+            format!("\"{}\"", pointer.rsplit('/').next().unwrap())
+        }
         scalar => serde_json::to_string(scalar).unwrap(),
     };
     assert!(rest.starts_with(&expected), "column {column}: {rest}");
@@ -140,17 +168,32 @@ fn fingerprints_survive_line_moves() {
     let (_, second, _) = run_in(dir.path(), &["check", "r.json", "--format", "json"]);
     let (first, second) = (json_findings(&first), json_findings(&second));
     assert_eq!(first[0]["fingerprint"], second[0]["fingerprint"]);
-    assert_eq!(first[0]["line"].as_u64().unwrap() + 3, second[0]["line"].as_u64().unwrap());
+    assert_eq!(
+        first[0]["line"].as_u64().unwrap() + 3,
+        second[0]["line"].as_u64().unwrap()
+    );
 }
 
 #[test]
 fn junit_has_one_suite_per_file() {
-    let (_, stdout, _) = run(&["check", "examples/records", "examples/batch", "--format", "junit"]);
+    let (_, stdout, _) = run(&[
+        "check",
+        "examples/records",
+        "examples/batch",
+        "--format",
+        "junit",
+    ]);
     assert_eq!(stdout.matches("<testsuite ").count(), 9, "{stdout}");
     assert_eq!(stdout.matches("<failure ").count(), 10);
-    assert!(stdout.contains("(not applicable)\">\n      <skipped"), "{stdout}");
+    assert!(
+        stdout.contains("(not applicable)\">\n      <skipped"),
+        "{stdout}"
+    );
     // Patient-month rules appear for each member record, passes included.
-    assert!(stdout.contains("name=\"ENC-2026-0401: CMS-CCM-012 ccm-billed-twice-in-month\"/>"), "{stdout}");
+    assert!(
+        stdout.contains("name=\"ENC-2026-0401: CMS-CCM-012 ccm-billed-twice-in-month\"/>"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -165,17 +208,30 @@ fn github_commands_and_step_summary() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("::error ")).count(), 10, "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("::error ")).count(),
+        10,
+        "{stdout}"
+    );
     let markdown = std::fs::read_to_string(&summary).unwrap();
-    assert!(markdown.starts_with("# earlier step\n## claimlint check"), "{markdown}");
-    assert!(markdown.contains("| `CCM32-004` | portal-invitation-not-to-verified-email | error | 4 |"), "{markdown}");
+    assert!(
+        markdown.starts_with("# earlier step\n## claimlint check"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| `CCM32-004` | portal-invitation-not-to-verified-email | error | 4 |"),
+        "{markdown}"
+    );
 }
 
 #[test]
 fn gitlab_fingerprints_are_unique() {
     let (_, stdout, _) = run(&["check", "examples", "--format", "gitlab"]);
     let issues: Vec<Value> = serde_json::from_str(&stdout).unwrap();
-    let prints: std::collections::BTreeSet<&str> = issues.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+    let prints: std::collections::BTreeSet<&str> = issues
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
     assert_eq!(issues.len(), 10);
     assert_eq!(prints.len(), 10);
 }
@@ -196,7 +252,9 @@ fn several_outputs_in_one_run() {
     ]);
     assert_eq!(code, 1);
     assert_eq!(stdout, "claimlint: 10 files checked, 14 records (1 not applicable); 10 errors, 0 warnings, 0 info; 5 files skipped (not JSON)\n");
-    assert!(std::fs::read_to_string(sarif).unwrap().contains("\"version\": \"2.1.0\""));
+    assert!(std::fs::read_to_string(sarif)
+        .unwrap()
+        .contains("\"version\": \"2.1.0\""));
     assert!(std::fs::read_to_string(junit).unwrap().starts_with("<?xml"));
 }
 
@@ -210,7 +268,9 @@ fn quiet_machine_format_prints_nothing() {
 
 #[test]
 fn no_format_shows_patient_values() {
-    for format in ["human", "json", "ndjson", "sarif", "junit", "github", "gitlab"] {
+    for format in [
+        "human", "json", "ndjson", "sarif", "junit", "github", "gitlab",
+    ] {
         let (_, stdout, stderr) = run(&["check", "examples", "--format", format, "--statistics"]);
         for value in PATIENT_VALUES {
             assert!(!stdout.contains(value), "{format} shows {value}");
@@ -222,7 +282,12 @@ fn no_format_shows_patient_values() {
 #[test]
 fn statistics_count_findings_per_rule() {
     let (_, stdout, _) = run(&["check", "examples", "--statistics", "--quiet"]);
-    assert!(stdout.starts_with("4  CCM32-004  portal-invitation-not-to-verified-email  (error)\n3  CCM32-003"), "{stdout}");
+    assert!(
+        stdout.starts_with(
+            "4  CCM32-004  portal-invitation-not-to-verified-email  (error)\n3  CCM32-003"
+        ),
+        "{stdout}"
+    );
 }
 
 /// Creates a folder with the record and a claimlint.yaml of `config`.
@@ -251,8 +316,18 @@ fn exit_code_follows_the_threshold() {
         assert_eq!(code, expected, "{flags:?}: {stdout}");
     }
     let only_info = project("severity:\n  CCM32-003: info\n  CCM32-004: info\n");
-    assert_eq!(run_in(only_info.path(), &["check", "r.json", "--fail-on", "warning"]).0, 0);
-    assert_eq!(run_in(only_info.path(), &["check", "r.json", "--fail-on", "info"]).0, 1);
+    assert_eq!(
+        run_in(
+            only_info.path(),
+            &["check", "r.json", "--fail-on", "warning"]
+        )
+        .0,
+        0
+    );
+    assert_eq!(
+        run_in(only_info.path(), &["check", "r.json", "--fail-on", "info"]).0,
+        1
+    );
 }
 
 #[test]
@@ -279,7 +354,10 @@ fn config_is_found_upward_and_flags_win() {
 fn config_severity_per_payer() {
     let text = std::fs::read_to_string(NOT_LOGGED).unwrap();
     let record: Value = serde_json::from_str(&text).unwrap();
-    let payer = record["claim"]["payer"]["name"].as_str().unwrap().to_string();
+    let payer = record["claim"]["payer"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let dir = project(&format!(
         "severity:\n  CCM32-003: warning\npayers:\n  - payer: {payer}\n    severity:\n      CCM32-003: info\n  - payer: Someone Else\n    severity:\n      CCM32-003: error\n"
     ));
@@ -328,11 +406,24 @@ fn suppressions_used_unused_and_expired() {
     assert_valid(&schema("schemas/check-report.schema.json"), &value);
     let findings = value["findings"].as_array().unwrap();
     assert_eq!(findings[0]["suppression"]["state"], "suppressed");
-    assert_eq!(findings[0]["suppression"]["reason"], "logged in the paper binder");
+    assert_eq!(
+        findings[0]["suppression"]["reason"],
+        "logged in the paper binder"
+    );
     assert_eq!(findings[1]["suppression"]["state"], "active");
-    let warnings: Vec<&str> = value["suppression_warnings"].as_array().unwrap().iter().map(|w| w["problem"].as_str().unwrap()).collect();
+    let warnings: Vec<&str> = value["suppression_warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["problem"].as_str().unwrap())
+        .collect();
     assert_eq!(warnings, ["expired", "unused"]);
-    assert!(stderr.contains("allow.yaml:6:5: suppression of CCM32-004 on claim CLM-2026-0304 expired on 2020-01-31"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "allow.yaml:6:5: suppression of CCM32-004 on claim CLM-2026-0304 expired on 2020-01-31"
+        ),
+        "{stderr}"
+    );
 
     let (_, sarif, _) = run_in(dir.path(), &["check", "r.json", "--format", "sarif"]);
     let sarif: Value = serde_json::from_str(&sarif).unwrap();
@@ -346,23 +437,40 @@ fn suppressions_used_unused_and_expired() {
         "suppressions:\n  - {rule: CCM32-003, record: ENC-2026-0304, reason: a}\n  - {rule: CCM32-004, record: ENC-2026-0304, reason: b, expires: 2999-12-31}\n",
     )
     .unwrap();
-    let (code, stdout, _) = run_in(dir.path(), &["check", "r.json", "--suppressions", "all.yaml"]);
+    let (code, stdout, _) = run_in(
+        dir.path(),
+        &["check", "r.json", "--suppressions", "all.yaml"],
+    );
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.contains("0 errors, 0 warnings, 0 info; 2 suppressed"), "{stdout}");
+    assert!(
+        stdout.contains("0 errors, 0 warnings, 0 info; 2 suppressed"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn baseline_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(NOT_LOGGED, dir.path().join("a.json")).unwrap();
-    let (code, _, _) = run_in(dir.path(), &["check", "a.json", "--write-baseline", "baseline.json"]);
+    let (code, _, _) = run_in(
+        dir.path(),
+        &["check", "a.json", "--write-baseline", "baseline.json"],
+    );
     assert_eq!(code, 1, "writing a baseline does not change the exit code");
-    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("baseline.json")).unwrap()).unwrap();
+    let baseline: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("baseline.json")).unwrap())
+            .unwrap();
     assert_eq!(baseline["findings"].as_array().unwrap().len(), 2);
 
-    let (code, stdout, _) = run_in(dir.path(), &["check", "a.json", "--baseline", "baseline.json"]);
+    let (code, stdout, _) = run_in(
+        dir.path(),
+        &["check", "a.json", "--baseline", "baseline.json"],
+    );
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.contains("baseline: 0 new, 2 unchanged, 0 fixed"), "{stdout}");
+    assert!(
+        stdout.contains("baseline: 0 new, 2 unchanged, 0 fixed"),
+        "{stdout}"
+    );
 
     // A new file brings new findings; fixing the old record counts as fixed.
     std::fs::copy(
@@ -370,13 +478,32 @@ fn baseline_round_trip() {
         dir.path().join("b.json"),
     )
     .unwrap();
-    std::fs::copy(Path::new(ROOT).join("examples/records/compliant.json"), dir.path().join("a.json")).unwrap();
-    let (code, stdout, _) = run_in(dir.path(), &["check", "a.json", "b.json", "--baseline", "baseline.json", "--format", "json"]);
+    std::fs::copy(
+        Path::new(ROOT).join("examples/records/compliant.json"),
+        dir.path().join("a.json"),
+    )
+    .unwrap();
+    let (code, stdout, _) = run_in(
+        dir.path(),
+        &[
+            "check",
+            "a.json",
+            "b.json",
+            "--baseline",
+            "baseline.json",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(code, 1);
     let value: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(value["baseline"]["fixed"], 2);
     assert_eq!(value["baseline"]["unchanged"], 0);
-    assert!(value["findings"].as_array().unwrap().iter().all(|f| f["file"] == "b.json"));
+    assert!(value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["file"] == "b.json"));
 }
 
 #[test]

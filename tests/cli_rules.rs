@@ -21,14 +21,29 @@ fn run(args: &[&str]) -> (i32, String) {
 fn rules_lists_every_shipped_rule() {
     let (code, stdout) = run(&["rules"]);
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.contains("ccm32 1.0.0  Patient portal promotion"), "{stdout}");
-    assert!(stdout.contains("layer payer; effective from 2024-01-01; 4 rules; rules/ccm32.yaml"), "{stdout}");
     assert!(
-        stdout.contains("  CCM32-004    portal-invitation-not-to-verified-email  payer  error  record\n"),
+        stdout.contains("ccm32 1.0.0  Patient portal promotion"),
         "{stdout}"
     );
-    assert!(stdout.contains("cms-ccm 1.0.0  Medicare Chronic Care Management billing requirements (CMS)"), "{stdout}");
-    assert!(stdout.contains("  CMS-CCM-001  ccm-consent-not-obtained "), "{stdout}");
+    assert!(
+        stdout.contains("layer payer; effective from 2024-01-01; 4 rules; rules/ccm32.yaml"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "  CCM32-004    portal-invitation-not-to-verified-email  payer  error  record\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("cms-ccm 1.0.0  Medicare Chronic Care Management billing requirements (CMS)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  CMS-CCM-001  ccm-consent-not-obtained "),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -53,7 +68,11 @@ fn rules_json_lists_codes_layers_and_versions() {
 
 #[test]
 fn rules_with_a_broken_pack_exits_two() {
-    let (code, stdout) = run(&["rules", "--rules", "tests/data/rules-invalid/invalid-regex.yaml"]);
+    let (code, stdout) = run(&[
+        "rules",
+        "--rules",
+        "tests/data/rules-invalid/invalid-regex.yaml",
+    ]);
     assert_eq!(code, 2);
     assert!(stdout.contains("invalid regex: unclosed group"), "{stdout}");
     assert!(stdout.contains("nothing was listed"), "{stdout}");
@@ -63,7 +82,10 @@ fn rules_with_a_broken_pack_exits_two() {
 fn validate_accepts_a_valid_pack() {
     let (code, stdout) = run(&["validate", "rules/ccm32.yaml"]);
     assert_eq!(code, 0, "{stdout}");
-    assert_eq!(stdout, "claimlint: the rule set is valid: 1 pack with 4 rules\n");
+    assert_eq!(
+        stdout,
+        "claimlint: the rule set is valid: 1 pack with 4 rules\n"
+    );
 }
 
 #[test]
@@ -74,9 +96,15 @@ fn validate_reports_every_file_with_locations() {
         "tests/data/rules-invalid/type-mismatch.yaml",
     ]);
     assert_eq!(code, 2);
-    assert!(stdout.contains("╭─[tests/data/rules-invalid/unknown-key.yaml:31:5]"), "{stdout}");
+    assert!(
+        stdout.contains("╭─[tests/data/rules-invalid/unknown-key.yaml:31:5]"),
+        "{stdout}"
+    );
     assert!(stdout.contains("did you mean `citation`?"), "{stdout}");
-    assert!(stdout.contains("╭─[tests/data/rules-invalid/type-mismatch.yaml:"), "{stdout}");
+    assert!(
+        stdout.contains("╭─[tests/data/rules-invalid/type-mismatch.yaml:"),
+        "{stdout}"
+    );
     assert!(stdout.contains("the rule set has 2 error(s)"), "{stdout}");
 }
 
@@ -104,7 +132,9 @@ fn explain_prints_every_section() {
     }
     assert!(stdout.contains("\"type\": \"portal.offered\""), "{stdout}");
     assert!(
-        stdout.contains("Reported as: no portal registration invitation is logged in the audit trail on"),
+        stdout.contains(
+            "Reported as: no portal registration invitation is logged in the audit trail on"
+        ),
         "{stdout}"
     );
 }
@@ -113,30 +143,51 @@ fn explain_prints_every_section() {
 fn explain_accepts_lowercase_codes() {
     let (code, stdout) = run(&["explain", "ccm32-001"]);
     assert_eq!(code, 0);
-    assert!(stdout.starts_with("CCM32-001 portal-access-not-offered\n"), "{stdout}");
+    assert!(
+        stdout.starts_with("CCM32-001 portal-access-not-offered\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn explain_unknown_code_suggests_the_closest() {
-    let output = claimlint().args(["explain", "CCM32-010"]).output().expect("claimlint runs");
+    let output = claimlint()
+        .args(["explain", "CCM32-010"])
+        .output()
+        .expect("claimlint runs");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).expect("UTF-8");
-    assert!(stderr.contains("no rule `CCM32-010` in the loaded packs; did you mean CCM32-001?"), "{stderr}");
+    assert!(
+        stderr.contains("no rule `CCM32-010` in the loaded packs; did you mean CCM32-001?"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn explain_all_in_markdown() {
     let (code, stdout) = run(&["explain", "--all", "--format", "md"]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("# CCM32-001 portal-access-not-offered\n"), "{stdout}");
-    assert!(stdout.contains("## Failing example\n\n```json\n{\n"), "{stdout}");
-    assert_eq!(stdout.matches("## How to fix\n").count(), stdout.matches("## What it checks\n").count());
+    assert!(
+        stdout.contains("# CCM32-001 portal-access-not-offered\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("## Failing example\n\n```json\n{\n"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("## How to fix\n").count(),
+        stdout.matches("## What it checks\n").count()
+    );
 }
 
 #[test]
 fn rule_docs_are_up_to_date() {
     let (code, stdout) = run(&["docs", "--check"]);
-    assert_eq!(code, 0, "docs/rules/ is out of date; run `cargo run -- docs`:\n{stdout}");
+    assert_eq!(
+        code, 0,
+        "docs/rules/ is out of date; run `cargo run -- docs`:\n{stdout}"
+    );
 }
 
 #[test]
@@ -150,7 +201,9 @@ fn docs_check_reports_edited_and_stale_pages() {
     assert!(out.join("ccm32.md").exists());
 
     let page = out.join("ccm32.md");
-    let edited = std::fs::read_to_string(&page).expect("page").replace("portal", "Portal");
+    let edited = std::fs::read_to_string(&page)
+        .expect("page")
+        .replace("portal", "Portal");
     std::fs::write(&page, edited).expect("write");
     let generated_marker = std::fs::read_to_string(out.join("README.md"))
         .expect("index")
@@ -158,18 +211,28 @@ fn docs_check_reports_edited_and_stale_pages() {
         .next()
         .expect("first line")
         .to_string();
-    std::fs::write(out.join("old-pack.md"), format!("{generated_marker}\n# old\n")).expect("write");
+    std::fs::write(
+        out.join("old-pack.md"),
+        format!("{generated_marker}\n# old\n"),
+    )
+    .expect("write");
     std::fs::write(out.join("notes.md"), "hand-written notes\n").expect("write");
 
     let (code, stdout) = run(&["docs", "--check", "--out", out_arg]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("ccm32.md is out of date"), "{stdout}");
-    assert!(stdout.contains("old-pack.md is no longer generated by the rule set"), "{stdout}");
+    assert!(
+        stdout.contains("old-pack.md is no longer generated by the rule set"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("notes.md"), "{stdout}");
 
     let (code, _) = run(&["docs", "--out", out_arg]);
     assert_eq!(code, 0);
-    assert!(!out.join("old-pack.md").exists(), "stale generated page removed");
+    assert!(
+        !out.join("old-pack.md").exists(),
+        "stale generated page removed"
+    );
     assert!(out.join("notes.md").exists(), "hand-written page kept");
     let (code, _) = run(&["docs", "--check", "--out", out_arg]);
     assert_eq!(code, 0);
@@ -177,28 +240,57 @@ fn docs_check_reports_edited_and_stale_pages() {
 
 #[test]
 fn validate_rejects_an_example_that_passes() {
-    let (code, stdout) = run(&["validate", "tests/data/rules-invalid/example-does-not-fail.yaml"]);
+    let (code, stdout) = run(&[
+        "validate",
+        "tests/data/rules-invalid/example-does-not-fail.yaml",
+    ]);
     assert_eq!(code, 2);
-    assert!(stdout.contains("the `fail` example of EXAMPLE-001 passes the rule"), "{stdout}");
-    assert!(stdout.contains("╭─[tests/data/rules-invalid/example-does-not-fail.yaml:21:7]"), "{stdout}");
+    assert!(
+        stdout.contains("the `fail` example of EXAMPLE-001 passes the rule"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("╭─[tests/data/rules-invalid/example-does-not-fail.yaml:21:7]"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn validate_rejects_an_example_that_is_not_a_record() {
-    let (code, stdout) = run(&["validate", "tests/data/rules-invalid/example-invalid-record.yaml"]);
+    let (code, stdout) = run(&[
+        "validate",
+        "tests/data/rules-invalid/example-invalid-record.yaml",
+    ]);
     assert_eq!(code, 2);
-    assert!(stdout.contains("is not a valid record: diagnoses.0.chronic"), "{stdout}");
-    assert!(stdout.contains("╭─[tests/data/rules-invalid/example-invalid-record.yaml:24:45]"), "{stdout}");
+    assert!(
+        stdout.contains("is not a valid record: diagnoses.0.chronic"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("╭─[tests/data/rules-invalid/example-invalid-record.yaml:24:45]"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn test_passes_on_the_shipped_packs() {
     let (code, stdout) = run(&["test"]);
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.contains("ccm32 1.0.0 (rules/ccm32.yaml): 8 fixtures in rules/ccm32/tests"), "{stdout}");
-    assert!(stdout.contains("  ok    CCM32-003 portal-invitation-not-logged"), "{stdout}");
+    assert!(
+        stdout.contains("ccm32 1.0.0 (rules/ccm32.yaml): 8 fixtures in rules/ccm32/tests"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  ok    CCM32-003 portal-invitation-not-logged"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("FAIL"), "{stdout}");
-    assert!(stdout.contains("0 false positives, 0 false negatives, 0 rules without both kinds of fixture"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "0 false positives, 0 false negatives, 0 rules without both kinds of fixture"
+        ),
+        "{stdout}"
+    );
 }
 
 const DEMO_PACK: &str = "pack:
@@ -233,7 +325,11 @@ fn demo_record(id: &str, chronic: usize, care_plan: bool) -> String {
     let diagnoses: Vec<String> = (0..chronic)
         .map(|i| format!("{{\"code\": \"E1{i}\", \"chronic\": true}}"))
         .collect();
-    let plan = if care_plan { ", \"care_plan\": {\"id\": \"CP-1\"}" } else { "" };
+    let plan = if care_plan {
+        ", \"care_plan\": {\"id\": \"CP-1\"}"
+    } else {
+        ""
+    };
     format!(
         "{{\"record_type\": \"claimlint.encounter/v1\", \"patient\": {{\"id\": \"P\"}}, \"encounter\": {{\"id\": \"{id}\", \"date_of_service\": \"2026-03-03\"}}, \"diagnoses\": [{}]{plan}}}\n",
         diagnoses.join(", ")
@@ -253,8 +349,15 @@ fn demo_pack(files: &[(&str, String)]) -> tempfile::TempDir {
 }
 
 fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
-    let output = claimlint().current_dir(dir).args(args).output().expect("claimlint runs");
-    (output.status.code().unwrap_or(-1), String::from_utf8(output.stdout).expect("UTF-8"))
+    let output = claimlint()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("claimlint runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).expect("UTF-8"),
+    )
 }
 
 #[test]
@@ -267,13 +370,35 @@ fn test_reports_false_positives_and_negatives_by_rule() {
     ]);
     let (code, stdout) = run_in(dir.path(), &["test", "demo.yaml"]);
     assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("demo 1.0.0 (demo.yaml): 3 fixtures in demo/tests"), "{stdout}");
-    assert!(stdout.contains("  FAIL  DEMO-001 chronic-conditions-missing  0 failing, 1 passing"), "{stdout}");
-    assert!(stdout.contains("false positive: pass/one-condition.json: reported on record ENC-2"), "{stdout}");
-    assert!(stdout.contains("false negative: fail/no-plan.json: expected, but not reported"), "{stdout}");
-    assert!(stdout.contains("no failing fixture: add one to fail/ and list DEMO-001 in its .expect file"), "{stdout}");
-    let demo_002 = stdout.lines().find(|l| l.contains("DEMO-002")).expect("DEMO-002 listed");
-    assert!(demo_002.starts_with("  ok    DEMO-002 care-plan-missing "), "{stdout}");
+    assert!(
+        stdout.contains("demo 1.0.0 (demo.yaml): 3 fixtures in demo/tests"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  FAIL  DEMO-001 chronic-conditions-missing  0 failing, 1 passing"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("false positive: pass/one-condition.json: reported on record ENC-2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("false negative: fail/no-plan.json: expected, but not reported"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("no failing fixture: add one to fail/ and list DEMO-001 in its .expect file"),
+        "{stdout}"
+    );
+    let demo_002 = stdout
+        .lines()
+        .find(|l| l.contains("DEMO-002"))
+        .expect("DEMO-002 listed");
+    assert!(
+        demo_002.starts_with("  ok    DEMO-002 care-plan-missing "),
+        "{stdout}"
+    );
     assert!(demo_002.ends_with(" 1 failing, 2 passing"), "{stdout}");
     assert!(stdout.contains("2 rules: 1 passed, 1 failed; 1 false positive, 1 false negative, 1 rule without both kinds of fixture"), "{stdout}");
 }
@@ -283,7 +408,10 @@ fn test_fails_a_rule_without_fixtures() {
     let dir = demo_pack(&[
         ("pass/complete.json", demo_record("ENC-1", 2, true)),
         ("fail/no-plan.json", demo_record("ENC-3", 2, false)),
-        ("fail/no-plan.expect", "DEMO-002  # the care plan is missing\n".to_string()),
+        (
+            "fail/no-plan.expect",
+            "DEMO-002  # the care plan is missing\n".to_string(),
+        ),
     ]);
     let (code, stdout) = run_in(dir.path(), &["test", "demo.yaml"]);
     assert_eq!(code, 1, "{stdout}");
@@ -300,7 +428,12 @@ fn test_rejects_an_unknown_expected_code() {
     ]);
     let (code, stdout) = run_in(dir.path(), &["test", "demo.yaml"]);
     assert_eq!(code, 2, "{stdout}");
-    assert!(stdout.contains("no-plan.expect:2: `DEMO-02` is not a rule of pack demo; did you mean DEMO-002?"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "no-plan.expect:2: `DEMO-02` is not a rule of pack demo; did you mean DEMO-002?"
+        ),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -314,10 +447,17 @@ fn test_rejects_a_fail_fixture_without_expectations() {
 #[test]
 fn test_without_packs_or_rules_folder_is_a_usage_error() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = claimlint().current_dir(dir.path()).arg("test").output().expect("claimlint runs");
+    let output = claimlint()
+        .current_dir(dir.path())
+        .arg("test")
+        .output()
+        .expect("claimlint runs");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).expect("UTF-8");
-    assert!(stderr.contains("no pack given and no rules/ folder here"), "{stderr}");
+    assert!(
+        stderr.contains("no pack given and no rules/ folder here"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -333,11 +473,26 @@ fn check_reports_the_version_applied() {
         .collect::<String>();
     let path = dir.path().join("batch.ndjson");
     std::fs::write(&path, batch).expect("write batch");
-    let (code, stdout) = run(&["check", "--rules", "tests/data/pack-versions", path.to_str().expect("UTF-8 path")]);
+    let (code, stdout) = run(&[
+        "check",
+        "--rules",
+        "tests/data/pack-versions",
+        path.to_str().expect("UTF-8 path"),
+    ]);
     assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("record ENC-2025: fewer than two chronic conditions on 2025-11-04 under the 2025 rules"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "record ENC-2025: fewer than two chronic conditions on 2025-11-04 under the 2025 rules"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.contains("(demo 1.0.0, cms layer)"), "{stdout}");
-    assert!(stdout.contains("record ENC-2026: fewer than two chronic conditions on 2026-03-03 under the 2026 rules"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "record ENC-2026: fewer than two chronic conditions on 2026-03-03 under the 2026 rules"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.contains("(demo 2.0.0, cms layer)"), "{stdout}");
 }
 
@@ -359,38 +514,78 @@ fn rules_and_docs_list_each_version() {
 #[test]
 fn check_groups_a_patients_month_across_files() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let base = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/cms-ccm/tests/pass/seen-within-the-year.json"))
-        .expect("fixture");
+    let base = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/rules/cms-ccm/tests/pass/seen-within-the-year.json"
+    ))
+    .expect("fixture");
     std::fs::write(dir.path().join("a.json"), &base).expect("write");
-    std::fs::write(dir.path().join("b.json"), base.replace("ENC-CMS-0005", "ENC-CMS-0006")).expect("write");
-    let (code, stdout) = run(&["check", "--rules", "rules/cms-ccm.yaml", dir.path().to_str().expect("UTF-8 path")]);
+    std::fs::write(
+        dir.path().join("b.json"),
+        base.replace("ENC-CMS-0005", "ENC-CMS-0006"),
+    )
+    .expect("write");
+    let (code, stdout) = run(&[
+        "check",
+        "--rules",
+        "rules/cms-ccm.yaml",
+        dir.path().to_str().expect("UTF-8 path"),
+    ]);
     assert_eq!(code, 1, "{stdout}");
-    assert_eq!(stdout.matches("CCM is billed more than once for this patient").count(), 2, "{stdout}");
-    assert!(stdout.contains("record ENC-CMS-0005: CCM is billed more than once for this patient in 2026-03"), "{stdout}");
+    assert_eq!(
+        stdout
+            .matches("CCM is billed more than once for this patient")
+            .count(),
+        2,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "record ENC-CMS-0005: CCM is billed more than once for this patient in 2026-03"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.contains("ENC-CMS-0005, ENC-CMS-0006)"), "{stdout}");
     assert!(stdout.contains("a.json:"), "{stdout}");
     assert!(stdout.contains("b.json:"), "{stdout}");
-    assert!(stdout.ends_with("2 files checked, 2 records (0 not applicable); 2 errors, 0 warnings, 0 info\n"), "{stdout}");
+    assert!(
+        stdout.ends_with(
+            "2 files checked, 2 records (0 not applicable); 2 errors, 0 warnings, 0 info\n"
+        ),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn authoring_guide_pack_passes_its_fixtures() {
     let (code, stdout) = run(&["test", "docs/authoring/acme-ccm.yaml"]);
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.contains("  ok    ACME-001 ccm-time-without-activity  1 failing, 1 passing"), "{stdout}");
+    assert!(
+        stdout.contains("  ok    ACME-001 ccm-time-without-activity  1 failing, 1 passing"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn misspelled_field_is_reported_once() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/authoring/acme-ccm.yaml"))
-        .expect("guide pack")
-        .replace("field: activity, present: false", "field: activty, present: false");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/authoring/acme-ccm.yaml"
+    ))
+    .expect("guide pack")
+    .replace(
+        "field: activity, present: false",
+        "field: activty, present: false",
+    );
     let path = dir.path().join("acme-ccm.yaml");
     std::fs::write(&path, text).expect("write");
     let (code, stdout) = run(&["validate", path.to_str().expect("UTF-8 path")]);
     assert_eq!(code, 2);
-    assert!(stdout.contains("`activty` is not a field of the encounter"), "{stdout}");
+    assert!(
+        stdout.contains("`activty` is not a field of the encounter"),
+        "{stdout}"
+    );
     assert!(stdout.contains("did you mean `activity`?"), "{stdout}");
     assert!(stdout.contains("the rule set has 1 error(s)"), "{stdout}");
 }

@@ -39,10 +39,16 @@ fn assert_rejected(args: &[&str], location: &str, message: &str, help: &str, las
     let flat = unwrapped(&stdout);
     assert_eq!(code, 2, "{stdout}");
     assert!(elapsed < TIME_LIMIT, "took {elapsed:?}");
-    assert!(stdout.contains(&format!("╭─[{location}]")), "location {location}: {stdout}");
+    assert!(
+        stdout.contains(&format!("╭─[{location}]")),
+        "location {location}: {stdout}"
+    );
     assert!(flat.contains(&format!("× {message}")), "message: {stdout}");
     assert!(flat.contains(&format!("help: {help}")), "help: {stdout}");
-    assert!(stdout.ends_with(&format!("{last_line}\n")), "last line: {stdout}");
+    assert!(
+        stdout.ends_with(&format!("{last_line}\n")),
+        "last line: {stdout}"
+    );
 }
 
 const RULES_FAILED: &str = "claimlint: the rule set has 1 error(s); nothing was checked";
@@ -54,7 +60,12 @@ const DEPTH_HELP: &str = "flatten the document; configuration files are never ne
 #[test]
 fn alias_bomb_in_rules_is_rejected() {
     assert_rejected(
-        &["check", "--rules", "tests/data/hostile/config/alias-bomb.yaml", RECORD],
+        &[
+            "check",
+            "--rules",
+            "tests/data/hostile/config/alias-bomb.yaml",
+            RECORD,
+        ],
         "tests/data/hostile/config/alias-bomb.yaml:2:8",
         "YAML aliases are not supported",
         ALIAS_HELP,
@@ -65,7 +76,12 @@ fn alias_bomb_in_rules_is_rejected() {
 #[test]
 fn alias_bomb_in_mapping_is_rejected() {
     assert_rejected(
-        &["check", "--fhir-mapping", "tests/data/hostile/config/alias-bomb.yaml", RECORD],
+        &[
+            "check",
+            "--fhir-mapping",
+            "tests/data/hostile/config/alias-bomb.yaml",
+            RECORD,
+        ],
         "tests/data/hostile/config/alias-bomb.yaml:2:8",
         "YAML aliases are not supported",
         ALIAS_HELP,
@@ -78,13 +94,21 @@ fn alias_bomb_in_validate_is_rejected() {
     let (code, stdout, elapsed) = run(&["validate", "tests/data/hostile/config/alias-bomb.yaml"]);
     assert_eq!(code, 2, "{stdout}");
     assert!(elapsed < TIME_LIMIT, "took {elapsed:?}");
-    assert!(unwrapped(&stdout).contains("× YAML aliases are not supported"), "{stdout}");
+    assert!(
+        unwrapped(&stdout).contains("× YAML aliases are not supported"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn deep_flow_nesting_is_rejected() {
     assert_rejected(
-        &["check", "--rules", "tests/data/hostile/config/deep-nesting.yaml", RECORD],
+        &[
+            "check",
+            "--rules",
+            "tests/data/hostile/config/deep-nesting.yaml",
+            RECORD,
+        ],
         "tests/data/hostile/config/deep-nesting.yaml:3:263",
         "the document is nested deeper than 64 levels",
         DEPTH_HELP,
@@ -95,7 +119,12 @@ fn deep_flow_nesting_is_rejected() {
 #[test]
 fn deep_block_nesting_is_rejected() {
     assert_rejected(
-        &["check", "--fhir-mapping", "tests/data/hostile/config/deep-block.yaml", RECORD],
+        &[
+            "check",
+            "--fhir-mapping",
+            "tests/data/hostile/config/deep-block.yaml",
+            RECORD,
+        ],
         "tests/data/hostile/config/deep-block.yaml:65:132",
         "the document is nested deeper than 64 levels",
         DEPTH_HELP,
@@ -106,7 +135,12 @@ fn deep_block_nesting_is_rejected() {
 #[test]
 fn huge_regex_is_rejected() {
     assert_rejected(
-        &["check", "--rules", "tests/data/hostile/config/huge-regex.yaml", RECORD],
+        &[
+            "check",
+            "--rules",
+            "tests/data/hostile/config/huge-regex.yaml",
+            RECORD,
+        ],
         "tests/data/hostile/config/huge-regex.yaml:18:40",
         "invalid regex: Compiled regex exceeds size limit of 1048576 bytes.",
         "simplify the regex: use fewer or smaller counted repetitions such as `{1000}`",
@@ -128,14 +162,18 @@ fn oversized_rule_file_is_rejected() {
     let flat = unwrapped(&stdout);
     assert_eq!(code, 2, "{stdout}");
     assert!(elapsed < TIME_LIMIT, "took {elapsed:?}");
-    assert!(flat.contains("file is 16777235 bytes, over the limit of 16777216 bytes"), "{stdout}");
+    assert!(
+        flat.contains("file is 16777235 bytes, over the limit of 16777216 bytes"),
+        "{stdout}"
+    );
     assert!(stdout.ends_with(&format!("{RULES_FAILED}\n")), "{stdout}");
 }
 
 #[test]
 fn alias_bomb_in_practice_profile_is_rejected() {
     let out = tempfile::tempdir().unwrap();
-    let bomb = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hostile/config/alias-bomb.yaml");
+    let bomb =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hostile/config/alias-bomb.yaml");
     let out_arg = out.path().display().to_string();
     let bomb_arg = bomb.display().to_string();
     let (code, stdout, elapsed) = run(&[
@@ -150,6 +188,13 @@ fn alias_bomb_in_practice_profile_is_rejected() {
     ]);
     assert_eq!(code, 2, "{stdout}");
     assert!(elapsed < TIME_LIMIT, "took {elapsed:?}");
-    assert!(unwrapped(&stdout).contains(&format!("× {bomb_arg}: YAML aliases are not supported")), "{stdout}");
-    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "no letter is written");
+    assert!(
+        unwrapped(&stdout).contains(&format!("× {bomb_arg}: YAML aliases are not supported")),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "no letter is written"
+    );
 }

@@ -82,10 +82,39 @@ impl Random {
 
 /// Tokens that reach deep branches faster than random bytes.
 const DICTIONARY: &[&[u8]] = &[
-    b"{", b"}", b"[", b"]", b"\"", b":", b",", b"\n", b"\r\n", b"\\u", b"\\ud800", b"null", b"-0", b"1e999",
-    b"9007199254740993", b"\"resourceType\"", b"\"Bundle\"", b"\"entry\"", b"\"record_type\"",
-    b"\"claimlint.encounter/v1\"", b"&a", b"*a", b"- ", b": ", b"  ", b"/", b"~1", b"~0", b"~", b"#",
-    b"\xef\xbb\xbf", b"\xff", b"\x1f\x8b",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b":",
+    b",",
+    b"\n",
+    b"\r\n",
+    b"\\u",
+    b"\\ud800",
+    b"null",
+    b"-0",
+    b"1e999",
+    b"9007199254740993",
+    b"\"resourceType\"",
+    b"\"Bundle\"",
+    b"\"entry\"",
+    b"\"record_type\"",
+    b"\"claimlint.encounter/v1\"",
+    b"&a",
+    b"*a",
+    b"- ",
+    b": ",
+    b"  ",
+    b"/",
+    b"~1",
+    b"~0",
+    b"~",
+    b"#",
+    b"\xef\xbb\xbf",
+    b"\xff",
+    b"\x1f\x8b",
 ];
 
 fn mutate(random: &mut Random, input: &mut Vec<u8>) {
@@ -115,15 +144,25 @@ fn mutate(random: &mut Random, input: &mut Vec<u8>) {
 #[test]
 #[ignore = "runs for CLAIMLINT_FUZZ_SECONDS per target; see the module docs"]
 fn random_inputs_do_not_panic() {
-    let seconds: u64 = std::env::var("CLAIMLINT_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
-    let seed: u64 = std::env::var("CLAIMLINT_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x9e37_79b9_7f4a_7c15);
+    let seconds: u64 = std::env::var("CLAIMLINT_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let seed: u64 = std::env::var("CLAIMLINT_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9e37_79b9_7f4a_7c15);
     for (name, target) in TARGETS {
         let corpus = seeds(name);
         let mut random = Random(seed | 1);
         let started = Instant::now();
         let mut runs = 0u64;
         while started.elapsed() < Duration::from_secs(seconds) {
-            let mut input = if corpus.is_empty() { Vec::new() } else { corpus[random.below(corpus.len())].clone() };
+            let mut input = if corpus.is_empty() {
+                Vec::new()
+            } else {
+                corpus[random.below(corpus.len())].clone()
+            };
             mutate(&mut random, &mut input);
             let result = std::panic::catch_unwind(|| target(&input));
             if result.is_err() {

@@ -55,10 +55,16 @@ fn assert_input_error(fixture: &str, location: Option<&str>, message: &str, help
     assert_eq!(code, 2, "{stdout}");
     match location {
         Some(at) => {
-            assert!(stdout.contains(&format!("╭─[{path}:{at}]")), "location {at}: {stdout}");
+            assert!(
+                stdout.contains(&format!("╭─[{path}:{at}]")),
+                "location {at}: {stdout}"
+            );
             assert!(flat.contains(&format!("× {message}")), "message: {stdout}");
         }
-        None => assert!(flat.contains(&format!("× {path}: {message}")), "message: {stdout}"),
+        None => assert!(
+            flat.contains(&format!("× {path}: {message}")),
+            "message: {stdout}"
+        ),
     }
     assert!(flat.contains(&format!("help: {help}")), "help: {stdout}");
     assert!(stdout.ends_with(ONE_ERROR_SUMMARY), "summary: {stdout}");
@@ -70,7 +76,10 @@ fn bom_is_skipped_and_locations_unchanged() {
     let (code, with_bom) = run(["check", "tests/data/hostile/bom.json"]);
     let (_, without) = run(["check", "examples/records/fail-invitation-not-logged.json"]);
     assert_eq!(code, 1, "{with_bom}");
-    assert!(with_bom.contains("╭─[tests/data/hostile/bom.json:94:15]"), "{with_bom}");
+    assert!(
+        with_bom.contains("╭─[tests/data/hostile/bom.json:94:15]"),
+        "{with_bom}"
+    );
     assert_eq!(
         with_bom.replace("tests/data/hostile/bom.json", "FILE"),
         without.replace("examples/records/fail-invitation-not-logged.json", "FILE")
@@ -97,23 +106,58 @@ fn integer_beyond_53_bits_compared_exactly() {
         "tests/data/hostile/precision-rounded.json",
     ]);
     assert_eq!(code, 1, "{stdout}");
-    assert!(!stdout.contains("record ENC-PREC: the first service line does not bill"), "{stdout}");
-    assert!(stdout.contains("record ENC-PREC-ROUNDED: the first service line does not bill 9007199254740993 units"), "{stdout}");
-    assert!(stdout.contains("\"units\": 9007199254740992,"), "snippet keeps the text: {stdout}");
+    assert!(
+        !stdout.contains("record ENC-PREC: the first service line does not bill"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "record ENC-PREC-ROUNDED: the first service line does not bill 9007199254740993 units"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"units\": 9007199254740992,"),
+        "snippet keeps the text: {stdout}"
+    );
 }
 
 #[test]
 fn decimal_trailing_zeros_compared_by_value() {
-    let (_, stdout) = run(["check", "--rules", "tests/data/hostile/rules", "tests/data/hostile/precision.json"]);
-    assert!(!stdout.contains("does not charge 0.7"), "0.700 equals 0.7: {stdout}");
-    let (_, stdout) = run(["check", "--rules", "tests/data/hostile/rules", "tests/data/hostile/precision-rounded.json"]);
-    assert!(stdout.contains("record ENC-PREC-ROUNDED: the first service line does not charge 0.7"), "{stdout}");
+    let (_, stdout) = run([
+        "check",
+        "--rules",
+        "tests/data/hostile/rules",
+        "tests/data/hostile/precision.json",
+    ]);
+    assert!(
+        !stdout.contains("does not charge 0.7"),
+        "0.700 equals 0.7: {stdout}"
+    );
+    let (_, stdout) = run([
+        "check",
+        "--rules",
+        "tests/data/hostile/rules",
+        "tests/data/hostile/precision-rounded.json",
+    ]);
+    assert!(
+        stdout.contains("record ENC-PREC-ROUNDED: the first service line does not charge 0.7"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn number_text_survives_loading() {
-    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hostile/precision.json")).unwrap();
-    let loaded = load_file(Arc::from("precision.json"), &bytes, Framing::Json, &RecordSchema::new());
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hostile/precision.json"),
+    )
+    .unwrap();
+    let loaded = load_file(
+        Arc::from("precision.json"),
+        &bytes,
+        Framing::Json,
+        &RecordSchema::new(),
+    );
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     let record = &loaded.records[0];
 
@@ -132,8 +176,14 @@ fn partial_month_date_is_undecided() {
     let flat = unwrapped(&stdout);
     assert_eq!(code, 0, "undecided is a warning, not a failure: {stdout}");
     assert!(flat.contains("⚠ record ENC-PARTIAL: no portal registration invitation is logged in the audit trail on 2026-03-03 (cannot be decided: a date in the record is not precise enough)"), "{stdout}");
-    assert!(stdout.contains("╭─[tests/data/hostile/partial-date.json:102:20]"), "{stdout}");
-    assert!(stdout.ends_with("1 record (0 not applicable); 0 errors, 2 warnings, 0 info\n"), "{stdout}");
+    assert!(
+        stdout.contains("╭─[tests/data/hostile/partial-date.json:102:20]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("1 record (0 not applicable); 0 errors, 2 warnings, 0 info\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -141,7 +191,10 @@ fn partial_year_date_is_undecided() {
     let (code, stdout) = run(["check", "tests/data/hostile/partial-year.json"]);
     assert_eq!(code, 0, "{stdout}");
     assert!(unwrapped(&stdout).contains("record ENC-YEAR: no portal invitation on 2026-03-03 went by email to the patient's verified address (cannot be decided: a date in the record is not precise enough)"), "{stdout}");
-    assert!(stdout.ends_with("0 errors, 2 warnings, 0 info\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("0 errors, 2 warnings, 0 info\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -150,7 +203,10 @@ fn date_time_without_offset_is_local() {
     // practice's local time, which settles a same-day window.
     let (code, stdout) = run(["check", "tests/data/hostile/no-timezone.json"]);
     assert_eq!(code, 0, "{stdout}");
-    assert_eq!(stdout, "claimlint: 1 file checked, 1 record (0 not applicable); 0 errors, 0 warnings, 0 info\n");
+    assert_eq!(
+        stdout,
+        "claimlint: 1 file checked, 1 record (0 not applicable); 0 errors, 0 warnings, 0 info\n"
+    );
 }
 
 #[test]
@@ -161,14 +217,20 @@ fn null_field_is_a_schema_error() {
         "record ENC-NULL: patient.email: value is not of type \"string\"",
         "fix the field so the record matches schemas/encounter-record.schema.json",
     );
-    assert!(stdout.contains("\"email\": ****,"), "null is masked like a value: {stdout}");
+    assert!(
+        stdout.contains("\"email\": ****,"),
+        "null is masked like a value: {stdout}"
+    );
 }
 
 #[test]
 fn missing_field_is_a_finding() {
     let (code, stdout) = run(["check", "tests/data/hostile/missing-field.json"]);
     assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("CCM32-004 portal-invitation-not-to-verified-email"), "{stdout}");
+    assert!(
+        stdout.contains("CCM32-004 portal-invitation-not-to-verified-email"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("claimlint::input"), "{stdout}");
 }
 
@@ -197,8 +259,14 @@ fn ndjson_crlf_blank_lines_no_final_newline() {
     let (code, stdout) = run(["check", "tests/data/hostile/crlf-blank-lines.ndjson"]);
     assert_eq!(code, 2, "{stdout}");
     // Line 4 is the third record: blank lines count, CRLF is one line end.
-    assert!(stdout.contains("╭─[tests/data/hostile/crlf-blank-lines.ndjson:4:123]"), "{stdout}");
-    assert!(unwrapped(&stdout).contains("× record ENC-NDJ-3: encounter.date_of_service is not a date"), "{stdout}");
+    assert!(
+        stdout.contains("╭─[tests/data/hostile/crlf-blank-lines.ndjson:4:123]"),
+        "{stdout}"
+    );
+    assert!(
+        unwrapped(&stdout).contains("× record ENC-NDJ-3: encounter.date_of_service is not a date"),
+        "{stdout}"
+    );
     assert!(stdout.ends_with("1 file checked, 2 records (2 not applicable); 0 errors, 0 warnings, 0 info; 1 input error in 1 input\n"), "{stdout}");
 }
 
@@ -206,7 +274,10 @@ fn ndjson_crlf_blank_lines_no_final_newline() {
 fn ndjson_line_holding_a_bundle() {
     let (code, stdout) = run(["check", "tests/data/hostile/bundle-line.ndjson"]);
     assert_eq!(code, 0, "{stdout}");
-    assert_eq!(stdout, "claimlint: 1 file checked, 1 record (0 not applicable); 0 errors, 0 warnings, 0 info\n");
+    assert_eq!(
+        stdout,
+        "claimlint: 1 file checked, 1 record (0 not applicable); 0 errors, 0 warnings, 0 info\n"
+    );
 }
 
 #[test]
@@ -259,7 +330,12 @@ fn gzip_in_ndjson_is_decompressed_and_checked() {
     // gzip magic number, not the name, decides.
     let (code, stdout) = run(["check", "tests/data/hostile/gzip.ndjson"]);
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.ends_with("1 file checked, 1 record (1 not applicable); 0 errors, 0 warnings, 0 info\n"), "{stdout}");
+    assert!(
+        stdout.ends_with(
+            "1 file checked, 1 record (1 not applicable); 0 errors, 0 warnings, 0 info\n"
+        ),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -290,7 +366,10 @@ fn placeholder_in_a_date_is_rejected() {
         "record ENC-PH: encounter.date_of_service is not a date: write YYYY-MM-DD (or YYYY-MM, YYYY for a partial date)",
         "fix the field so the record matches schemas/encounter-record.schema.json",
     );
-    assert!(!unwrapped(&stdout).contains("× record ENC-PH: IGNORED_FIELD"), "{stdout}");
+    assert!(
+        !unwrapped(&stdout).contains("× record ENC-PH: IGNORED_FIELD"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -305,20 +384,40 @@ fn invalid_utf8_is_located_by_byte() {
 
 #[test]
 fn empty_file_is_reported() {
-    assert_input_error("empty.json", Some("1:1"), "the file is empty", "check that the export finished writing this file");
+    assert_input_error(
+        "empty.json",
+        Some("1:1"),
+        "the file is empty",
+        "check that the export finished writing this file",
+    );
 }
 
 #[test]
 fn symlink_loop_in_a_folder_is_reported() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(GOOD), dir.path().join("a.json")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(GOOD),
+        dir.path().join("a.json"),
+    )
+    .unwrap();
     std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
 
     let (code, stdout) = run([Path::new("check"), dir.path()]);
     let flat = unwrapped(&stdout);
     assert_eq!(code, 2, "{stdout}");
-    assert!(flat.contains(&format!("× {}: cannot read: symlink loop; not followed", dir.path().join("loop").display())), "{stdout}");
-    assert!(flat.contains("help: check that the path exists and is readable; the other inputs are still checked"), "{stdout}");
+    assert!(
+        flat.contains(&format!(
+            "× {}: cannot read: symlink loop; not followed",
+            dir.path().join("loop").display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        flat.contains(
+            "help: check that the path exists and is readable; the other inputs are still checked"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.ends_with("1 file checked, 1 record (0 not applicable); 0 errors, 0 warnings, 0 info; 1 input error in 1 input\n"), "{stdout}");
 }
 
@@ -334,8 +433,14 @@ fn unreadable_file_is_reported() {
     let (code, stdout) = run(["check", "/proc/self/mem", GOOD]);
     let flat = unwrapped(&stdout);
     assert_eq!(code, 2, "{stdout}");
-    assert!(flat.contains("× /proc/self/mem: cannot read: Input/output error (os error 5)"), "{stdout}");
-    assert!(flat.contains("help: check the file's permissions and the device it is on"), "{stdout}");
+    assert!(
+        flat.contains("× /proc/self/mem: cannot read: Input/output error (os error 5)"),
+        "{stdout}"
+    );
+    assert!(
+        flat.contains("help: check the file's permissions and the device it is on"),
+        "{stdout}"
+    );
     assert!(stdout.ends_with(ONE_ERROR_SUMMARY), "{stdout}");
 }
 
@@ -352,11 +457,19 @@ fn fifo_named_on_the_command_line_is_read() {
     let record = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(GOOD)).unwrap();
     let writer_path = fifo.clone();
     let writer = std::thread::spawn(move || {
-        let mut pipe = std::fs::OpenOptions::new().write(true).open(writer_path).unwrap();
+        let mut pipe = std::fs::OpenOptions::new()
+            .write(true)
+            .open(writer_path)
+            .unwrap();
         pipe.write_all(&record).unwrap();
     });
     let (code, stdout) = run([Path::new("check"), &fifo]);
     writer.join().unwrap();
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.ends_with("1 file checked, 1 record (0 not applicable); 0 errors, 0 warnings, 0 info\n"), "{stdout}");
+    assert!(
+        stdout.ends_with(
+            "1 file checked, 1 record (0 not applicable); 0 errors, 0 warnings, 0 info\n"
+        ),
+        "{stdout}"
+    );
 }

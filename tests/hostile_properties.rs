@@ -17,7 +17,8 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 fn repo_file(path: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect("repository file")
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .expect("repository file")
 }
 
 /// Arbitrary JSON, biased towards the shapes the loaders branch on.
@@ -26,7 +27,9 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         "\\PC{0,12}".prop_map(Value::String),
         prop_oneof![
             Just("claimlint.encounter/v1"),
@@ -133,7 +136,12 @@ fn remove_pointers(mut value: Value, pointers: &[&str]) -> Value {
 
 fn record_of(value: &Value) -> Record {
     let text = serde_json::to_string(value).unwrap();
-    let loaded = load_file(Arc::from("record.json"), text.as_bytes(), Framing::Json, &RecordSchema::new());
+    let loaded = load_file(
+        Arc::from("record.json"),
+        text.as_bytes(),
+        Framing::Json,
+        &RecordSchema::new(),
+    );
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     loaded.records.into_iter().next().unwrap()
 }
@@ -149,9 +157,20 @@ impl AppealFixture {
     fn new() -> Self {
         AppealFixture {
             rules: RuleSet::shipped().expect("shipped packs compile"),
-            practice: PracticeProfile::parse(Path::new("practice.yaml"), &repo_file("examples/profiles/practice.yaml")).unwrap(),
-            payers: PayerDirectory::parse(Path::new("payers.yaml"), &repo_file("examples/profiles/payers.yaml")).unwrap(),
-            full: serde_json::from_str(&repo_file("examples/records/denied-ccm32-full-evidence.json")).unwrap(),
+            practice: PracticeProfile::parse(
+                Path::new("practice.yaml"),
+                &repo_file("examples/profiles/practice.yaml"),
+            )
+            .unwrap(),
+            payers: PayerDirectory::parse(
+                Path::new("payers.yaml"),
+                &repo_file("examples/profiles/payers.yaml"),
+            )
+            .unwrap(),
+            full: serde_json::from_str(&repo_file(
+                "examples/records/denied-ccm32-full-evidence.json",
+            ))
+            .unwrap(),
         }
     }
 
@@ -182,7 +201,11 @@ fn appeal_fixture() -> &'static (AppealFixture, Vec<&'static str>) {
 
 /// Returns the evidence items whose removal alone stops the letter.
 fn required_items(fixture: &AppealFixture) -> Vec<&'static str> {
-    EVIDENCE.iter().copied().filter(|item| !fixture.writes_letter(&[item])).collect()
+    EVIDENCE
+        .iter()
+        .copied()
+        .filter(|item| !fixture.writes_letter(&[item]))
+        .collect()
 }
 
 #[test]
@@ -217,7 +240,12 @@ fn findings_of(texts: &[(String, String)]) -> Vec<String> {
     let mut records = Vec::new();
     let mut resources = Vec::new();
     for (name, text) in texts {
-        let loaded = load_file(Arc::from(name.as_str()), text.as_bytes(), Framing::from_path(name), &schema);
+        let loaded = load_file(
+            Arc::from(name.as_str()),
+            text.as_bytes(),
+            Framing::from_path(name),
+            &schema,
+        );
         records.extend(loaded.records);
         resources.extend(loaded.fhir);
     }
@@ -229,13 +257,19 @@ fn findings_of(texts: &[(String, String)]) -> Vec<String> {
         months.add(record);
         for result in eval::evaluate(rules, record) {
             for finding in result.findings {
-                findings.push(format!("{} {} {} {}", record.id, finding.code, finding.pointer, finding.message));
+                findings.push(format!(
+                    "{} {} {} {}",
+                    record.id, finding.code, finding.pointer, finding.message
+                ));
             }
         }
     }
     let report = months.finish();
     for (index, finding) in report.results.into_iter().flat_map(|r| r.findings) {
-        findings.push(format!("{} {} {} {}", report.records[index].id, finding.code, finding.pointer, finding.message));
+        findings.push(format!(
+            "{} {} {} {}",
+            report.records[index].id, finding.code, finding.pointer, finding.message
+        ));
     }
     findings.sort();
     findings
@@ -244,10 +278,11 @@ fn findings_of(texts: &[(String, String)]) -> Vec<String> {
 fn example_inputs() -> Vec<(String, String)> {
     let mut inputs: Vec<(String, String)> = Vec::new();
     for folder in ["examples/records", "examples/batch", "examples/fhir"] {
-        let mut names: Vec<_> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(folder))
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .collect();
+        let mut names: Vec<_> =
+            std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(folder))
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .collect();
         names.sort();
         for path in names {
             let name = path.display().to_string();

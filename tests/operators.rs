@@ -59,8 +59,16 @@ fn outcome(rules: &RuleSet, record: &Record) -> Outcome {
 
 fn check(condition: &str, passing: Value, failing: Value) {
     let rules = pack(condition);
-    assert_eq!(outcome(&rules, &record(passing)), Outcome::Pass, "expected pass: {condition}");
-    assert_eq!(outcome(&rules, &record(failing)), Outcome::Fail, "expected fail: {condition}");
+    assert_eq!(
+        outcome(&rules, &record(passing)),
+        Outcome::Pass,
+        "expected pass: {condition}"
+    );
+    assert_eq!(
+        outcome(&rules, &record(failing)),
+        Outcome::Fail,
+        "expected fail: {condition}"
+    );
 }
 
 #[test]
@@ -98,7 +106,8 @@ fn one_of_matches_unquoted_codes_as_strings() {
 
 #[test]
 fn matches_is_case_insensitive_on_normalized_text() {
-    let condition = "exists:\n  select: $.notes[*]\n  where: { field: text, matches: 'educated .* portal' }";
+    let condition =
+        "exists:\n  select: $.notes[*]\n  where: { field: text, matches: 'educated .* portal' }";
     check(
         condition,
         json!({"notes": [{"id": "n1", "text": "EDUCATED patient on the PORTAL"}]}),
@@ -106,14 +115,20 @@ fn matches_is_case_insensitive_on_normalized_text() {
     );
     // Full-width letters normalize (NFKC) to ASCII.
     let rules = pack(condition);
-    let wide = record(json!({"notes": [{"id": "n1", "text": "educated on the \u{ff30}\u{ff4f}\u{ff52}\u{ff54}\u{ff41}\u{ff4c}"}]}));
+    let wide = record(
+        json!({"notes": [{"id": "n1", "text": "educated on the \u{ff30}\u{ff4f}\u{ff52}\u{ff54}\u{ff41}\u{ff4c}"}]}),
+    );
     assert_eq!(outcome(&rules, &wide), Outcome::Pass);
 }
 
 #[test]
 fn present_treats_null_and_empty_as_missing() {
     let condition = "field: patient.email\npresent: true";
-    check(condition, json!({}), json!({"patient": {"id": "p1", "email": ""}}));
+    check(
+        condition,
+        json!({}),
+        json!({"patient": {"id": "p1", "email": ""}}),
+    );
     let rules = pack("field: patient.phone\npresent: false");
     assert_eq!(outcome(&rules, &record(json!({}))), Outcome::Pass);
 }
@@ -127,7 +142,11 @@ fn equals_field_compares_with_another_field() {
         json!({"audit_trail": [{"id": "a1", "type": "portal.invitation.sent", "recipient": "other@example.org"}]}),
     );
     let exact = pack("exists:\n  select: $.audit_trail[*]\n  where: { field: recipient, equals_field: $.patient.email }");
-    assert_eq!(outcome(&exact, &record(json!({}))), Outcome::Fail, "case differs without ignore_case");
+    assert_eq!(
+        outcome(&exact, &record(json!({}))),
+        Outcome::Fail,
+        "case differs without ignore_case"
+    );
 }
 
 #[test]
@@ -268,7 +287,10 @@ fn evidence_records_item_details() {
     assert_eq!(evidence.len(), 1);
     assert_eq!(evidence[0].pointer, "/notes/0");
     assert_eq!(evidence[0].id.as_deref(), Some("n1"));
-    assert_eq!(evidence[0].date.as_deref(), Some("2026-03-06T11:00:00-05:00"));
+    assert_eq!(
+        evidence[0].date.as_deref(),
+        Some("2026-03-06T11:00:00-05:00")
+    );
     assert_eq!(evidence[0].author.as_deref(), Some("Dana"));
 }
 
@@ -292,7 +314,11 @@ fn if_then_holds_when_the_condition_does_not() {
         json!({"service_lines": [{"code": "99489"}]}),
     );
     let rules = pack(condition);
-    assert_eq!(outcome(&rules, &record(json!({}))), Outcome::Pass, "no 99489: nothing to require");
+    assert_eq!(
+        outcome(&rules, &record(json!({}))),
+        Outcome::Pass,
+        "no 99489: nothing to require"
+    );
 }
 
 #[test]
@@ -310,7 +336,10 @@ fn if_then_misses_name_only_the_consequence() {
 fn then_without_if_is_rejected() {
     let text = "pack:\n  id: test\n  title: Test\n  version: 0.0.1\n  layer: payer\nrules:\n  - code: TEST-001\n    name: test-rule\n    severity: error\n    citation: test\n    description: test\n    message: failed\n    help: fix it\n    evidence:\n      then: { field: care_plan.id, present: true }\n";
     let errors = RuleSet::compile(&[PackSource::new("test.yaml", text)]).expect_err("rejected");
-    assert_eq!(errors[0].problems[0].message, "`then` needs an `if` in the same condition");
+    assert_eq!(
+        errors[0].problems[0].message,
+        "`then` needs an `if` in the same condition"
+    );
 }
 
 #[test]
@@ -323,10 +352,18 @@ fn sum_limit_computed_from_units() {
         json!({"service_lines": [{"code": "99490"}, {"code": "99439", "units": 2}], "time_log": [{"minutes": 25}, {"minutes": 15}]}),
     );
     let rules = pack(condition);
-    let no_units = record(json!({"service_lines": [{"code": "99439"}], "time_log": [{"minutes": 39}]}));
-    assert_eq!(outcome(&rules, &no_units), Outcome::Fail, "a line without units counts as one unit");
+    let no_units =
+        record(json!({"service_lines": [{"code": "99439"}], "time_log": [{"minutes": 39}]}));
+    assert_eq!(
+        outcome(&rules, &no_units),
+        Outcome::Fail,
+        "a line without units counts as one unit"
+    );
     let misses = &evaluate(&rules, &no_units)[0].rules[0].misses;
-    assert_eq!(misses[0].found.as_deref(), Some("total 39 (needed at least 40)"));
+    assert_eq!(
+        misses[0].found.as_deref(),
+        Some("total 39 (needed at least 40)")
+    );
 }
 
 #[test]
@@ -363,18 +400,29 @@ fn computed_limit_with_missing_field_fails() {
 fn computed_limit_needs_one_aggregate() {
     let text = "pack:\n  id: test\n  title: Test\n  version: 0.0.1\n  layer: payer\nrules:\n  - code: TEST-001\n    name: test-rule\n    severity: error\n    citation: test\n    description: test\n    message: failed\n    help: fix it\n    evidence:\n      sum: { select: \"$.time_log[*]\", of: minutes, at_least: { times: 20 } }\n";
     let errors = RuleSet::compile(&[PackSource::new("test.yaml", text)]).expect_err("rejected");
-    assert_eq!(errors[0].problems[0].message, "a computed limit needs exactly one of `sum`, `count` or `field`");
+    assert_eq!(
+        errors[0].problems[0].message,
+        "a computed limit needs exactly one of `sum`, `count` or `field`"
+    );
 }
 
 #[test]
 fn count_over_limit_points_at_every_match() {
     let rules = pack("count:\n  select: $.service_lines[*]\n  where: { field: code, equals: 99490 }\n  at_most: 1");
-    let twice = record(json!({"service_lines": [{"code": "99490"}, {"code": "99213"}, {"code": "99490"}]}));
+    let twice =
+        record(json!({"service_lines": [{"code": "99490"}, {"code": "99213"}, {"code": "99490"}]}));
     let results = evaluate(&rules, &twice);
     assert_eq!(results[0].rules[0].outcome, Outcome::Fail);
-    let pointers: Vec<&str> = results[0].rules[0].misses.iter().map(|m| m.pointer.as_str()).collect();
+    let pointers: Vec<&str> = results[0].rules[0]
+        .misses
+        .iter()
+        .map(|m| m.pointer.as_str())
+        .collect();
     assert_eq!(pointers, ["/service_lines/0", "/service_lines/2"]);
-    assert_eq!(results[0].rules[0].misses[0].found.as_deref(), Some("one of 2 items matched"));
+    assert_eq!(
+        results[0].rules[0].misses[0].found.as_deref(),
+        Some("one of 2 items matched")
+    );
 }
 
 #[test]
@@ -391,9 +439,15 @@ fn rule_when_limits_where_the_rule_applies() {
     let text = "pack:\n  id: test\n  title: Test\n  version: 0.0.1\n  layer: payer\nrules:\n  - code: TEST-001\n    name: test-rule\n    severity: error\n    citation: test\n    description: test\n    message: failed\n    help: fix it\n    when:\n      exists: { select: \"$.service_lines[*]\", where: { field: code, equals: 99491 } }\n    evidence: { field: care_plan.id, present: true }\n";
     let rules = RuleSet::compile(&[PackSource::new("test.yaml", text)]).expect("compiles");
     let without_code = evaluate(&rules, &record(json!({})));
-    assert!(without_code[0].rules.is_empty(), "not evaluated without 99491");
+    assert!(
+        without_code[0].rules.is_empty(),
+        "not evaluated without 99491"
+    );
     assert!(without_code[0].findings.is_empty());
-    let with_code = evaluate(&rules, &record(json!({"service_lines": [{"code": "99491"}]})));
+    let with_code = evaluate(
+        &rules,
+        &record(json!({"service_lines": [{"code": "99491"}]})),
+    );
     assert_eq!(with_code[0].rules[0].outcome, Outcome::Fail);
 }
 
@@ -402,5 +456,8 @@ fn message_template_loops_over_misses() {
     let text = "pack:\n  id: test\n  title: Test\n  version: 0.0.1\n  layer: payer\nrules:\n  - code: TEST-001\n    name: test-rule\n    severity: error\n    citation: test\n    description: test\n    message: \"{% for m in misses %}{{ m.expected }}{% if m.found is defined %} ({{ m.found }}){% endif %}{% endfor %}\"\n    help: fix it\n    evidence:\n      field: patient.phone\n      present: true\n";
     let rules = RuleSet::compile(&[PackSource::new("test.yaml", text)]).expect("pack compiles");
     let results = evaluate(&rules, &record(json!({})));
-    assert_eq!(results[0].findings[0].message, "patient.phone present (missing)");
+    assert_eq!(
+        results[0].findings[0].message,
+        "patient.phone present (missing)"
+    );
 }

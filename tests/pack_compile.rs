@@ -21,7 +21,11 @@ fn every_shipped_rule_has_examples() {
     assert_eq!(set.packs.len(), 2);
     for pack in &set.packs {
         for rule in &pack.rules {
-            assert!(rule.examples.is_some(), "{} has no examples for its documentation", rule.code);
+            assert!(
+                rule.examples.is_some(),
+                "{} has no examples for its documentation",
+                rule.code
+            );
         }
     }
 }

@@ -54,8 +54,16 @@ fn ccm_twice_in_a_month_is_reported_on_both_records() {
     assert_eq!(
         found,
         [
-            ("CMS-CCM-012".to_string(), "ENC-1".to_string(), "/service_lines/0".to_string()),
-            ("CMS-CCM-012".to_string(), "ENC-2".to_string(), "/service_lines/1".to_string()),
+            (
+                "CMS-CCM-012".to_string(),
+                "ENC-1".to_string(),
+                "/service_lines/0".to_string()
+            ),
+            (
+                "CMS-CCM-012".to_string(),
+                "ENC-2".to_string(),
+                "/service_lines/1".to_string()
+            ),
         ]
     );
 }
@@ -95,7 +103,10 @@ fn other_months_and_patients_are_apart() {
 fn transitional_care_in_the_ccm_month_is_a_warning() {
     let rules = RuleSet::shipped().expect("shipped packs compile");
     let mut months = PatientMonths::new(&rules);
-    assert!(months.add(&record("ENC-1", "P-1", "2026-03-06", &["99495"])), "TCM record joins the month");
+    assert!(
+        months.add(&record("ENC-1", "P-1", "2026-03-06", &["99495"])),
+        "TCM record joins the month"
+    );
     assert!(months.add(&record("ENC-2", "P-1", "2026-03-31", &["99490"])));
     let report = months.finish();
     let overlap: Vec<_> = report
@@ -106,7 +117,10 @@ fn transitional_care_in_the_ccm_month_is_a_warning() {
         .collect();
     assert_eq!(overlap.len(), 2);
     assert!(overlap.iter().all(|(_, f)| f.severity == Severity::Warning));
-    let tcm = overlap.iter().find(|(_, f)| f.record_id == "ENC-1").expect("TCM record reported");
+    let tcm = overlap
+        .iter()
+        .find(|(_, f)| f.record_id == "ENC-1")
+        .expect("TCM record reported");
     assert_eq!(tcm.1.pointer, "/service_lines/0");
 }
 
@@ -120,8 +134,14 @@ fn transitional_care_alone_is_not_checked() {
 fn records_outside_every_group_are_not_kept() {
     let rules = RuleSet::shipped().expect("shipped packs compile");
     let mut months = PatientMonths::new(&rules);
-    assert!(!months.add(&record("ENC-1", "P-1", "2026-03-11", &["99213"])), "office visit");
-    assert!(!months.add(&record("ENC-2", "P-1", "2021-12-15", &["99490"])), "before the pack's dates");
+    assert!(
+        !months.add(&record("ENC-1", "P-1", "2026-03-11", &["99213"])),
+        "office visit"
+    );
+    assert!(
+        !months.add(&record("ENC-2", "P-1", "2021-12-15", &["99490"])),
+        "before the pack's dates"
+    );
     let report = months.finish();
     assert!(report.records.is_empty());
     assert!(report.results.is_empty());
@@ -158,12 +178,20 @@ fn group_paths_are_checked_against_the_group() {
     let message = compile_error(
         "    scope: patient-month\n    evidence:\n      count:\n        select: $.records[*].service_line[*]\n        at_most: 1\n",
     );
-    assert!(message.contains("`service_line` is not a field"), "{message}");
+    assert!(
+        message.contains("`service_line` is not a field"),
+        "{message}"
+    );
     let message = compile_error(
         "    scope: patient-month\n    evidence:\n      count:\n        select: $.service_lines[*]\n        at_most: 1\n",
     );
-    assert!(message.contains("`service_lines` is not a field"), "{message}");
-    let message = compile_error("    evidence:\n      count:\n        select: $.records[*]\n        at_most: 1\n");
+    assert!(
+        message.contains("`service_lines` is not a field"),
+        "{message}"
+    );
+    let message = compile_error(
+        "    evidence:\n      count:\n        select: $.records[*]\n        at_most: 1\n",
+    );
     assert!(message.contains("`records` is not a field"), "{message}");
 }
 
@@ -172,18 +200,26 @@ fn members_needs_a_patient_month_rule() {
     let message = compile_error(
         "    members: { field: patient.id, present: true }\n    evidence: { field: patient.id, present: true }\n",
     );
-    assert_eq!(message, "`members` applies only to rules with `scope: patient-month`");
+    assert_eq!(
+        message,
+        "`members` applies only to rules with `scope: patient-month`"
+    );
 }
 
 #[test]
 fn month_variable_needs_a_patient_month_rule() {
-    let text = format!("{GROUP_RULE}    evidence: {{ field: patient.id, present: true }}\n").replace("MESSAGE", "\"twice in {{ month }}\"");
+    let text = format!("{GROUP_RULE}    evidence: {{ field: patient.id, present: true }}\n")
+        .replace("MESSAGE", "\"twice in {{ month }}\"");
     let errors = RuleSet::compile(&[PackSource::new("test.yaml", text)]).expect_err("rejected");
-    assert!(errors[0].problems[0].message.contains("only rules with `scope: patient-month` have"));
+    assert!(errors[0].problems[0]
+        .message
+        .contains("only rules with `scope: patient-month` have"));
 }
 
 #[test]
 fn unknown_scope_is_rejected() {
-    let message = compile_error("    scope: patient-year\n    evidence: { field: patient.id, present: true }\n");
+    let message = compile_error(
+        "    scope: patient-year\n    evidence: { field: patient.id, present: true }\n",
+    );
     assert_eq!(message, "unknown scope `patient-year`");
 }

@@ -33,10 +33,14 @@ fn remit(args: &[&str]) -> Run {
 /// Parses JSON output and validates it against the shipped schema.
 fn validated_json(stdout: &str) -> Value {
     let value: Value = serde_json::from_str(stdout).expect("output is JSON");
-    let schema_text = std::fs::read_to_string(repo("schemas/remit-denials.schema.json")).expect("schema exists");
+    let schema_text =
+        std::fs::read_to_string(repo("schemas/remit-denials.schema.json")).expect("schema exists");
     let schema: Value = serde_json::from_str(&schema_text).expect("schema is JSON");
     let validator = jsonschema::draft202012::new(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     value
 }
@@ -57,16 +61,38 @@ claimlint: 3 denied claims in 1 file: 1 covered by a rule pack, 1 unprocessable,
 #[test]
 fn output_never_shows_patient_names() {
     for format in ["text", "json"] {
-        let run = remit(&["--format", format, "tests/data/x12/acme-ccm-denials.835", "tests/data/x12/names-containing-isa.835"]);
-        for phi in ["DOE", "JANE", "ROE", "RICHARD", "ISAACS", "1EG4TE5MK73", "CLM-2026-0001-1"] {
-            assert!(!run.stdout.contains(phi), "{format}: {phi} in {}", run.stdout);
+        let run = remit(&[
+            "--format",
+            format,
+            "tests/data/x12/acme-ccm-denials.835",
+            "tests/data/x12/names-containing-isa.835",
+        ]);
+        for phi in [
+            "DOE",
+            "JANE",
+            "ROE",
+            "RICHARD",
+            "ISAACS",
+            "1EG4TE5MK73",
+            "CLM-2026-0001-1",
+        ] {
+            assert!(
+                !run.stdout.contains(phi),
+                "{format}: {phi} in {}",
+                run.stdout
+            );
         }
     }
 }
 
 #[test]
 fn json_matches_the_schema() {
-    let run = remit(&["--format", "json", "tests/data/x12/acme-ccm-denials.835", "tests/data/x12/oopfactory-835-5010-example1.835"]);
+    let run = remit(&[
+        "--format",
+        "json",
+        "tests/data/x12/acme-ccm-denials.835",
+        "tests/data/x12/oopfactory-835-5010-example1.835",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     let value = validated_json(&run.stdout);
     let denials = value["denials"].as_array().expect("denials");
@@ -77,22 +103,42 @@ fn json_matches_the_schema() {
     assert_eq!(denials[2]["outcome"]["kind"], "uncovered");
     assert_eq!(denials[0]["remittance"]["trace_number"], "0012026021001");
     let warnings = value["problems"].as_array().expect("problems");
-    assert!(warnings.iter().all(|p| p["severity"] == "warning"), "{warnings:?}");
+    assert!(
+        warnings.iter().all(|p| p["severity"] == "warning"),
+        "{warnings:?}"
+    );
 }
 
 #[test]
 fn example_remittance_lists_four_denials() {
-    let run = remit(&["--format", "json", "examples/remittance/acme-2026-04-02.835"]);
+    let run = remit(&[
+        "--format",
+        "json",
+        "examples/remittance/acme-2026-04-02.835",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     let value = validated_json(&run.stdout);
     let summary: Vec<(String, String)> = value["denials"]
         .as_array()
         .expect("denials")
         .iter()
-        .map(|d| (d["claim_id"].as_str().unwrap_or("").to_string(), d["outcome"]["kind"].as_str().unwrap_or("").to_string()))
+        .map(|d| {
+            (
+                d["claim_id"].as_str().unwrap_or("").to_string(),
+                d["outcome"]["kind"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect();
-    let expected = [("CLM-2026-0307", "covered"), ("CLM-2026-0308", "covered"), ("CLM-2026-0399", "covered"), ("CLM-2026-0306", "unprocessable")];
-    let expected: Vec<(String, String)> = expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let expected = [
+        ("CLM-2026-0307", "covered"),
+        ("CLM-2026-0308", "covered"),
+        ("CLM-2026-0399", "covered"),
+        ("CLM-2026-0306", "unprocessable"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     assert_eq!(summary, expected);
     assert_eq!(value["denials"][0]["payer"]["id"], "60054");
     assert_eq!(value["denials"][0]["notice_date"], "2026-04-02");
@@ -103,15 +149,29 @@ fn broken_interchange_is_located_and_the_next_one_loads() {
     let run = remit(&["tests/data/x12/two-interchanges-first-broken.835"]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
-        run.stdout.contains("two-interchanges-first-broken.835:1:1: truncated ISA header: 75 of 106"),
+        run.stdout
+            .contains("two-interchanges-first-broken.835:1:1: truncated ISA header: 75 of 106"),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("two-interchanges-first-broken.835:42: claim CLM-2026-0001"), "{}", run.stdout);
-    assert!(!run.stdout.contains("CLM-2026-0004"), "the broken interchange's claim is skipped: {}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("two-interchanges-first-broken.835:42: claim CLM-2026-0001"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("CLM-2026-0004"),
+        "the broken interchange's claim is skipped: {}",
+        run.stdout
+    );
     assert!(run.stdout.ends_with("; 1 input error\n"), "{}", run.stdout);
 
-    let run = remit(&["--format", "json", "tests/data/x12/two-interchanges-first-broken.835"]);
+    let run = remit(&[
+        "--format",
+        "json",
+        "tests/data/x12/two-interchanges-first-broken.835",
+    ]);
     assert_eq!(run.code, 2);
     let value = validated_json(&run.stdout);
     assert_eq!(value["problems"][0]["severity"], "error");
@@ -121,14 +181,30 @@ fn broken_interchange_is_located_and_the_next_one_loads() {
 
 #[test]
 fn file_that_is_no_835_is_an_input_error() {
-    let run = remit(&["tests/data/x12/no-isa.csv", "tests/data/x12/acme-ccm-denials.835"]);
+    let run = remit(&[
+        "tests/data/x12/no-isa.csv",
+        "tests/data/x12/acme-ccm-denials.835",
+    ]);
     assert_eq!(run.code, 2, "{}", run.stdout);
-    assert!(run.stdout.contains("no-isa.csv:1:1: missing ISA header"), "{}", run.stdout);
-    assert!(run.stdout.contains("3 denied claims in 2 files"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("no-isa.csv:1:1: missing ISA header"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("3 denied claims in 2 files"),
+        "{}",
+        run.stdout
+    );
 
     let run = remit(&["tests/data/x12/does-not-exist.835"]);
     assert_eq!(run.code, 2, "{}", run.stdout);
-    assert!(run.stdout.contains("does-not-exist.835: cannot read: no such file or folder"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("does-not-exist.835: cannot read: no such file or folder"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -152,7 +228,8 @@ fn fhir_eob_denial_is_listed_through_the_mapper() {
 /// The example CCM Bundle billed to payer 60054, with an
 /// ExplanationOfBenefit that denies its line as CO-16 with N706.
 fn fhir_denied_bundle() -> String {
-    let text = std::fs::read_to_string(repo("examples/fhir/ccm-bundle.json")).expect("example bundle");
+    let text =
+        std::fs::read_to_string(repo("examples/fhir/ccm-bundle.json")).expect("example bundle");
     let mut bundle: Value = serde_json::from_str(&text).expect("JSON");
     let entries = bundle["entry"].as_array_mut().expect("entries");
     let mut claim_url = String::new();

@@ -10,7 +10,9 @@ use jiff::civil::Date;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::deadline::{parse_notice_date, Deadline, DeadlineOverflow, DeadlineRule, DeadlineStatus};
+use super::deadline::{
+    parse_notice_date, Deadline, DeadlineOverflow, DeadlineRule, DeadlineStatus,
+};
 use super::eligibility::{eligibility, eligibility_of, ClaimDenial, Eligibility, MatchedBy};
 use super::letter::{self, LetterContext, LetterFacts};
 use super::profile::{PayerDirectory, PracticeProfile};
@@ -152,7 +154,12 @@ impl Refusal {
     /// Codes of the rules that lack evidence, in pack order.
     pub fn failed_rules(&self) -> Vec<&str> {
         let mut codes: Vec<&str> = Vec::new();
-        for code in self.missing.iter().filter_map(|m| m.rule.as_ref()).map(|r| r.code.as_str()) {
+        for code in self
+            .missing
+            .iter()
+            .filter_map(|m| m.rule.as_ref())
+            .map(|r| r.code.as_str())
+        {
             if !codes.contains(&code) {
                 codes.push(code);
             }
@@ -188,7 +195,10 @@ pub enum CaseError {
     #[error("payer {payer_id} is not in the payer profiles ({file})")]
     UnknownPayer { payer_id: String, file: String },
     #[error("the practice profile's NPI {practice_npi} differs from the claim's billing NPI {claim_npi}")]
-    PracticeMismatch { practice_npi: String, claim_npi: String },
+    PracticeMismatch {
+        practice_npi: String,
+        claim_npi: String,
+    },
     #[error("the letter date {today} is before the denial notice date {notice}")]
     LetterBeforeNotice { today: String, notice: String },
     #[error(transparent)]
@@ -212,7 +222,11 @@ impl CaseError {
 }
 
 /// Assesses one record.
-pub fn assess<'r>(rules: &'r RuleSet, record: &Record, settings: &AppealSettings<'_>) -> Assessment<'r> {
+pub fn assess<'r>(
+    rules: &'r RuleSet,
+    record: &Record,
+    settings: &AppealSettings<'_>,
+) -> Assessment<'r> {
     decide(rules, record, settings, eligibility(rules, record))
 }
 
@@ -228,10 +242,17 @@ pub fn assess_denial<'r>(
     decide(rules, record, settings, eligibility_of(rules, denial))
 }
 
-fn decide<'r>(rules: &'r RuleSet, record: &Record, settings: &AppealSettings<'_>, eligibility: Eligibility<'r>) -> Assessment<'r> {
+fn decide<'r>(
+    rules: &'r RuleSet,
+    record: &Record,
+    settings: &AppealSettings<'_>,
+    eligibility: Eligibility<'r>,
+) -> Assessment<'r> {
     match eligibility {
         Eligibility::NotDenied => Assessment::NotDenied,
-        Eligibility::Uncovered { denial } => Assessment::Uncovered { denial: Box::new(denial) },
+        Eligibility::Uncovered { denial } => Assessment::Uncovered {
+            denial: Box::new(denial),
+        },
         Eligibility::Unprocessable { denial, reason } => Assessment::Considered(Box::new(Case {
             denial,
             pack: None,
@@ -274,7 +295,10 @@ fn assess_answered(
     let result = evaluate_pack(rules, pack, record);
     if let Some(why) = &result.not_applicable {
         let detail = match why {
-            NotApplicable::Condition => format!("pack {} does not apply to this record: its applicability condition does not hold", pack.id),
+            NotApplicable::Condition => format!(
+                "pack {} does not apply to this record: its applicability condition does not hold",
+                pack.id
+            ),
             NotApplicable::OutsideEffectiveDates => {
                 format!("pack {} does not apply to this record: the date of service is outside its effective dates", pack.id)
             }
@@ -316,7 +340,10 @@ fn assess_answered(
     }
     let deadline = match (letter_data.notice_date, payer) {
         (Some(notice), Some((_, profile))) => {
-            let rule = DeadlineRule::for_payer(letter_data.payer_type.as_deref(), profile.appeal_window_days);
+            let rule = DeadlineRule::for_payer(
+                letter_data.payer_type.as_deref(),
+                profile.appeal_window_days,
+            );
             match Deadline::compute(notice, rule, settings.today) {
                 Ok(deadline) => Some(deadline),
                 Err(error) => return CaseOutcome::Error(error.into()),
@@ -333,9 +360,12 @@ fn assess_answered(
             deadline,
         });
     }
-    let (Some((payer_id, payer)), Some(deadline), Some(notice_date), Some(patient_name)) =
-        (payer, deadline, letter_data.notice_date, letter_data.patient_name)
-    else {
+    let (Some((payer_id, payer)), Some(deadline), Some(notice_date), Some(patient_name)) = (
+        payer,
+        deadline,
+        letter_data.notice_date,
+        letter_data.patient_name,
+    ) else {
         // Unreachable: each of these is reported as missing when absent.
         return CaseOutcome::Refuse(Refusal {
             reason: RefusalReason::MissingEvidence,
@@ -345,7 +375,11 @@ fn assess_answered(
         });
     };
 
-    if let Some(claim_npi) = record.value.pointer("/encounter/billing_npi").and_then(Value::as_str) {
+    if let Some(claim_npi) = record
+        .value
+        .pointer("/encounter/billing_npi")
+        .and_then(Value::as_str)
+    {
         if claim_npi.trim() != settings.practice.npi {
             return CaseOutcome::Error(CaseError::PracticeMismatch {
                 practice_npi: settings.practice.npi.clone(),
@@ -434,7 +468,8 @@ fn missing_evidence(pack: &Pack, result: &PackResult) -> Vec<MissingItem> {
             });
             continue;
         }
-        let any_of = matches!(rule.evidence.condition, Condition::Any(_)) && rule_result.misses.len() > 1;
+        let any_of =
+            matches!(rule.evidence.condition, Condition::Any(_)) && rule_result.misses.len() > 1;
         for miss in &rule_result.misses {
             missing.push(MissingItem {
                 rule: Some(reference.clone()),

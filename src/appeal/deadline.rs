@@ -48,7 +48,9 @@ impl DeadlineRule {
 
     fn days(self) -> i32 {
         match self {
-            DeadlineRule::MedicareRedetermination => MEDICARE_RECEIPT_DAYS + MEDICARE_REDETERMINATION_DAYS,
+            DeadlineRule::MedicareRedetermination => {
+                MEDICARE_RECEIPT_DAYS + MEDICARE_REDETERMINATION_DAYS
+            }
             DeadlineRule::PayerWindow { days, .. } => i32::try_from(days).unwrap_or(i32::MAX),
         }
     }
@@ -100,7 +102,11 @@ pub struct DeadlineOverflow;
 impl Deadline {
     /// Computes the deadline of a notice dated `notice_date`, as seen on
     /// `today`.
-    pub fn compute(notice_date: Date, rule: DeadlineRule, today: Date) -> Result<Deadline, DeadlineOverflow> {
+    pub fn compute(
+        notice_date: Date,
+        rule: DeadlineRule,
+        today: Date,
+    ) -> Result<Deadline, DeadlineOverflow> {
         let due = notice_date
             .checked_add(rule.days().days())
             .map_err(|_| DeadlineOverflow)?;
@@ -161,14 +167,23 @@ mod tests {
     fn medicare_advantage_uses_the_payer_window() {
         assert_eq!(
             DeadlineRule::for_payer(Some("medicare-advantage"), Some(60)),
-            DeadlineRule::PayerWindow { days: 60, from_profile: true }
+            DeadlineRule::PayerWindow {
+                days: 60,
+                from_profile: true
+            }
         );
     }
 
     #[test]
     fn payer_window_defaults_to_180_days() {
         let rule = payer(None);
-        assert_eq!(rule, DeadlineRule::PayerWindow { days: 180, from_profile: false });
+        assert_eq!(
+            rule,
+            DeadlineRule::PayerWindow {
+                days: 180,
+                from_profile: false
+            }
+        );
         let deadline = Deadline::compute(date(2026, 4, 2), rule, date(2026, 4, 2)).unwrap();
         assert_eq!(deadline.due, date(2026, 9, 29));
         assert_eq!(deadline.days_left, 180);
@@ -176,7 +191,8 @@ mod tests {
 
     #[test]
     fn profile_window_crosses_years_and_leap_days() {
-        let deadline = Deadline::compute(date(2027, 12, 15), payer(Some(90)), date(2028, 1, 1)).unwrap();
+        let deadline =
+            Deadline::compute(date(2027, 12, 15), payer(Some(90)), date(2028, 1, 1)).unwrap();
         // 2028 is a leap year: Dec 15 + 90 days = Mar 14.
         assert_eq!(deadline.due, date(2028, 3, 14));
     }
@@ -194,7 +210,8 @@ mod tests {
 
     #[test]
     fn late_claim_has_negative_days_left() {
-        let deadline = Deadline::compute(date(2025, 1, 10), payer(None), date(2026, 4, 20)).unwrap();
+        let deadline =
+            Deadline::compute(date(2025, 1, 10), payer(None), date(2026, 4, 20)).unwrap();
         assert_eq!(deadline.due, date(2025, 7, 9));
         assert_eq!(deadline.days_left, -285);
         assert_eq!(deadline.status(), DeadlineStatus::Late);

@@ -67,7 +67,9 @@ impl ClaimDenial {
     /// denied or the record has no claim.
     pub fn from_record(record: &Record) -> Option<ClaimDenial> {
         let claim = record.value.get("claim")?;
-        let denial = claim.get("denial").filter(|d| d.as_object().is_some_and(|o| !o.is_empty()));
+        let denial = claim
+            .get("denial")
+            .filter(|d| d.as_object().is_some_and(|o| !o.is_empty()));
         let status_denied = claim.get("status").and_then(Value::as_str) == Some("denied");
         if !status_denied && denial.is_none() {
             return None;
@@ -84,7 +86,9 @@ impl ClaimDenial {
             Some(carc) => split_carc(&carc),
             None => (None, None),
         };
-        let group_code = text("group_code").map(|g| g.to_ascii_uppercase()).or(prefix);
+        let group_code = text("group_code")
+            .map(|g| g.to_ascii_uppercase())
+            .or(prefix);
         let rarcs = denial
             .and_then(|d| d.get("rarcs"))
             .and_then(Value::as_array)
@@ -147,7 +151,10 @@ fn split_carc(text: &str) -> (Option<String>, Option<String>) {
     let upper = text.to_ascii_uppercase();
     if let Some((group, carc)) = upper.split_once('-') {
         if GROUP_CODES.contains(&group.trim()) {
-            return (Some(group.trim().to_string()), Some(carc.trim().to_string()));
+            return (
+                Some(group.trim().to_string()),
+                Some(carc.trim().to_string()),
+            );
         }
     }
     (None, Some(upper))
@@ -200,7 +207,11 @@ pub fn eligibility_of(rules: &RuleSet, denial: ClaimDenial) -> Eligibility<'_> {
     if let Some(reason) = unprocessable_reason(denial.carc.as_deref(), &denial.rarcs) {
         return Eligibility::Unprocessable { denial, reason };
     }
-    if let Some((pack, code)) = denial.label.as_deref().and_then(|label| rules.pack_for_label(label)) {
+    if let Some((pack, code)) = denial
+        .label
+        .as_deref()
+        .and_then(|label| rules.pack_for_label(label))
+    {
         return Eligibility::Answered {
             denial,
             pack,
@@ -250,7 +261,9 @@ mod tests {
             Eligibility::NotDenied => "not-denied".into(),
             Eligibility::Unprocessable { .. } => "unprocessable".into(),
             Eligibility::Uncovered { .. } => "uncovered".into(),
-            Eligibility::Answered { pack, matched_by, .. } => format!("{} by {matched_by:?}", pack.id),
+            Eligibility::Answered {
+                pack, matched_by, ..
+            } => format!("{} by {matched_by:?}", pack.id),
         }
     }
 
@@ -258,14 +271,26 @@ mod tests {
     fn denied_by_status_or_denial() {
         assert_eq!(decide(json!({"id": "C", "status": "paid"})), "not-denied");
         assert_eq!(decide(json!({"id": "C", "status": "denied"})), "uncovered");
-        assert_eq!(decide(json!({"id": "C", "status": "partially-paid", "denial": {"label": "CCM32"}})), "ccm32 by Label");
-        assert_eq!(decide(json!({"id": "C", "status": "denied", "denial": {}})), "uncovered");
+        assert_eq!(
+            decide(json!({"id": "C", "status": "partially-paid", "denial": {"label": "CCM32"}})),
+            "ccm32 by Label"
+        );
+        assert_eq!(
+            decide(json!({"id": "C", "status": "denied", "denial": {}})),
+            "uncovered"
+        );
     }
 
     #[test]
     fn label_matches_without_regard_to_case() {
-        assert_eq!(decide(json!({"id": "C", "status": "denied", "denial": {"label": " ccm32 "}})), "ccm32 by Label");
-        assert_eq!(decide(json!({"id": "C", "status": "denied", "denial": {"label": "CCM33"}})), "uncovered");
+        assert_eq!(
+            decide(json!({"id": "C", "status": "denied", "denial": {"label": " ccm32 "}})),
+            "ccm32 by Label"
+        );
+        assert_eq!(
+            decide(json!({"id": "C", "status": "denied", "denial": {"label": "CCM33"}})),
+            "uncovered"
+        );
     }
 
     #[test]
@@ -279,7 +304,10 @@ mod tests {
         };
         assert_eq!(decide(claim("16", Some("CO"), &["N706"])), "ccm32 by Codes");
         assert_eq!(decide(claim("CO-16", None, &["n706"])), "ccm32 by Codes");
-        assert_eq!(decide(claim("252", Some("CO"), &["M127", "N706"])), "ccm32 by Codes");
+        assert_eq!(
+            decide(claim("252", Some("CO"), &["M127", "N706"])),
+            "ccm32 by Codes"
+        );
         assert_eq!(decide(claim("16", Some("PR"), &["N706"])), "uncovered");
         assert_eq!(decide(claim("16", None, &["N706"])), "uncovered");
         assert_eq!(decide(claim("16", Some("CO"), &["M127"])), "uncovered");

@@ -27,7 +27,12 @@ fn month_name(month: i8) -> &'static str {
 
 /// Formats a date as "March 3, 2026".
 pub fn long_date(date: Date) -> String {
-    format!("{} {}, {}", month_name(date.month()), date.day(), date.year())
+    format!(
+        "{} {}, {}",
+        month_name(date.month()),
+        date.day(),
+        date.year()
+    )
 }
 
 /// Formats a record date: full (`2026-03-03`) or partial (`2026-03`,
@@ -128,8 +133,14 @@ mod tests {
             record_date_time("2026-03-03 13:30:00+0530").as_deref(),
             Some("March 3, 2026 at 1:30 PM (UTC+05:30)")
         );
-        assert_eq!(record_date_time("2026-03-03T12:00:00").as_deref(), Some("March 3, 2026 at 12:00 PM"));
-        assert_eq!(record_date_time("2026-03-03").as_deref(), Some("March 3, 2026"));
+        assert_eq!(
+            record_date_time("2026-03-03T12:00:00").as_deref(),
+            Some("March 3, 2026 at 12:00 PM")
+        );
+        assert_eq!(
+            record_date_time("2026-03-03").as_deref(),
+            Some("March 3, 2026")
+        );
         assert_eq!(record_date_time("2026-03-03Tnoon"), None);
     }
 }

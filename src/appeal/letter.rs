@@ -303,16 +303,28 @@ fn view(evidence: &Evidence, rule: &str, record: &Record, cited_before: bool) ->
         label: evidence.label.clone(),
         rules: vec![rule.to_string()],
         cited_before,
-        item: record.value.pointer(&evidence.pointer).cloned().unwrap_or(Value::Null),
+        item: record
+            .value
+            .pointer(&evidence.pointer)
+            .cloned()
+            .unwrap_or(Value::Null),
     }
 }
 
 /// Lists the enclosures: the original claim, the denial notice, then each
 /// evidence item by what it is.
-fn attachments(claim: &ClaimView, facts: &LetterFacts<'_>, evidence: &[EvidenceView]) -> Vec<String> {
+fn attachments(
+    claim: &ClaimView,
+    facts: &LetterFacts<'_>,
+    evidence: &[EvidenceView],
+) -> Vec<String> {
     let mut list = Vec::new();
     let mut original = format!("Copy of the original claim {}", claim.id);
-    if let Some(submitted) = claim.submitted_at.as_deref().and_then(format::record_date_time) {
+    if let Some(submitted) = claim
+        .submitted_at
+        .as_deref()
+        .and_then(format::record_date_time)
+    {
         original.push_str(&format!(", submitted {}", date_part(&submitted)));
     }
     list.push(original);

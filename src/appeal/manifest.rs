@@ -131,7 +131,13 @@ impl From<&Deadline> for DeadlineEntry {
 impl ManifestEntry {
     /// Describes a case. `letters` are the files written for an appeal;
     /// `error` replaces the case's own outcome when writing failed.
-    pub fn new(case: &Case<'_>, record_id: &str, source: &str, letters: Vec<String>, error: Option<String>) -> Self {
+    pub fn new(
+        case: &Case<'_>,
+        record_id: &str,
+        source: &str,
+        letters: Vec<String>,
+        error: Option<String>,
+    ) -> Self {
         let status = match (&case.outcome, error) {
             (_, Some(message)) => EntryStatus::Error { message },
             (CaseOutcome::Appeal(appeal), None) => EntryStatus::Appealed {
@@ -170,7 +176,9 @@ impl ManifestEntry {
     pub fn without_record(denial: &RemitDenial, outcome: &DenialOutcome) -> Self {
         let status = match outcome {
             DenialOutcome::Unprocessable { reason, .. } => EntryStatus::NotAppealed {
-                reason: RefusalReason::Unprocessable { detail: reason.clone() },
+                reason: RefusalReason::Unprocessable {
+                    detail: reason.clone(),
+                },
                 missing: Vec::new(),
                 action: Action::CorrectAndResubmit,
                 recommendation: Action::CorrectAndResubmit.describe().to_string(),

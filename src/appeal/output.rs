@@ -59,7 +59,13 @@ pub fn convert(markdown: &str, format: Format, title: &str) -> Result<Vec<u8>, P
 pub fn safe_file_stem(claim_id: &str) -> String {
     let mapped: String = claim_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let mut stem = mapped.trim_start_matches('.').to_string();
     stem.truncate(MAX_STEM);
@@ -72,7 +78,11 @@ pub fn safe_file_stem(claim_id: &str) -> String {
         changed = true;
     }
     if changed {
-        stem = format!("{}-{:08x}", stem.trim_end_matches('.'), fnv1a(claim_id.as_bytes()) as u32);
+        stem = format!(
+            "{}-{:08x}",
+            stem.trim_end_matches('.'),
+            fnv1a(claim_id.as_bytes()) as u32
+        );
     }
     stem
 }
@@ -82,7 +92,10 @@ fn is_reserved_on_windows(stem: &str) -> bool {
     matches!(base.as_str(), "CON" | "PRN" | "AUX" | "NUL")
         || (base.len() == 4
             && (base.starts_with("COM") || base.starts_with("LPT"))
-            && base.as_bytes().get(3).is_some_and(|d| (b'1'..=b'9').contains(d)))
+            && base
+                .as_bytes()
+                .get(3)
+                .is_some_and(|d| (b'1'..=b'9').contains(d)))
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -146,8 +159,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Wr
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| WriteError::io(path, e))?;
-    temporary.write_all(bytes).map_err(|e| WriteError::io(path, e))?;
-    temporary.as_file().sync_all().map_err(|e| WriteError::io(path, e))?;
+    temporary
+        .write_all(bytes)
+        .map_err(|e| WriteError::io(path, e))?;
+    temporary
+        .as_file()
+        .sync_all()
+        .map_err(|e| WriteError::io(path, e))?;
 
     let persisted = if overwrite {
         temporary.persist(path)
@@ -156,9 +174,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Wr
     };
     match persisted {
         Ok(_) => Ok(()),
-        Err(error) if error.error.kind() == std::io::ErrorKind::AlreadyExists => Err(WriteError::Exists {
-            path: path.to_path_buf(),
-        }),
+        Err(error) if error.error.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(WriteError::Exists {
+                path: path.to_path_buf(),
+            })
+        }
         Err(error) => Err(WriteError::io(path, error.error)),
     }
 }
@@ -176,18 +196,41 @@ mod tests {
     #[test]
     fn hostile_ids_stay_inside_the_folder() {
         let dir = tempfile::tempdir().unwrap();
-        let hostile = ["../../x", "/etc/passwd", "a\\b", "", "..", ".", "a/../../b", "C:\\x", "con", "NUL.txt", "\u{0}x", "é/ü"];
+        let hostile = [
+            "../../x",
+            "/etc/passwd",
+            "a\\b",
+            "",
+            "..",
+            ".",
+            "a/../../b",
+            "C:\\x",
+            "con",
+            "NUL.txt",
+            "\u{0}x",
+            "é/ü",
+        ];
         let mut stems = Vec::new();
         for id in hostile {
             let stem = safe_file_stem(id);
             assert!(!stem.is_empty(), "{id:?}");
             assert!(!stem.starts_with('.'), "{id:?} -> {stem}");
-            assert!(stem.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)), "{id:?} -> {stem}");
+            assert!(
+                stem.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)),
+                "{id:?} -> {stem}"
+            );
             let path = dir.path().join(format!("{stem}.md"));
             assert_eq!(path.parent(), Some(dir.path()), "{id:?} -> {stem}");
             write_atomic(&path, b"letter", false).unwrap();
-            let written: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
-            assert!(written.contains(&path), "{id:?} was not written inside the folder");
+            let written: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            assert!(
+                written.contains(&path),
+                "{id:?} was not written inside the folder"
+            );
             stems.push(stem);
         }
         let mut unique = stems.clone();
@@ -219,8 +262,15 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"first");
         write_atomic(&path, b"second", true).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"second");
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(leftovers, [std::ffi::OsString::from("a.md")], "no temporary file is left behind");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            leftovers,
+            [std::ffi::OsString::from("a.md")],
+            "no temporary file is left behind"
+        );
     }
 
     #[cfg(unix)]
@@ -234,16 +284,28 @@ mod tests {
         assert_eq!(mode & 0o077, 0, "folder mode {mode:o}");
         let path = folder.join("a.md");
         write_atomic(&path, b"letter", false).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         write_atomic(&path, b"again", true).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[test]
     fn formats_carry_the_same_words() {
         let markdown = "**RE: claim** O\\*Brien\\\nsecond line\n";
-        assert_eq!(convert(markdown, Format::Md, "t").unwrap(), markdown.as_bytes());
-        assert_eq!(convert(markdown, Format::Txt, "t").unwrap(), b"RE: claim O*Brien\nsecond line\n");
+        assert_eq!(
+            convert(markdown, Format::Md, "t").unwrap(),
+            markdown.as_bytes()
+        );
+        assert_eq!(
+            convert(markdown, Format::Txt, "t").unwrap(),
+            b"RE: claim O*Brien\nsecond line\n"
+        );
         let pdf = convert(markdown, Format::Pdf, "t").unwrap();
         let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
         assert!(text.contains("RE: claim O*Brien"), "{text}");

@@ -55,7 +55,8 @@ pub fn render(blocks: &[Block], title: &str) -> Result<Vec<u8>, PdfError> {
             unicode.entry(new).or_insert(*c);
         }
     }
-    let subset = subsetter::subset(FONT, 0, &remapper).map_err(|e| PdfError::Font(format!("{e:?}")))?;
+    let subset =
+        subsetter::subset(FONT, 0, &remapper).map_err(|e| PdfError::Font(format!("{e:?}")))?;
     let base_font = format!("{}+{FONT_NAME}", subset_tag(&unicode));
 
     let mut ids = (1..).map(Ref::new);
@@ -103,7 +104,8 @@ pub fn render(blocks: &[Block], title: &str) -> Result<Vec<u8>, PdfError> {
                 .end_text();
         }
         let compressed = deflate(&content.finish().into_vec());
-        pdf.stream(*content_id, &compressed).filter(Filter::FlateDecode);
+        pdf.stream(*content_id, &compressed)
+            .filter(Filter::FlateDecode);
     }
 
     pdf.type0_font(type0_id)
@@ -123,7 +125,10 @@ pub fn render(blocks: &[Block], title: &str) -> Result<Vec<u8>, PdfError> {
         .system_info(system_info)
         .font_descriptor(descriptor_id)
         .cid_to_gid_map_predefined(Name(b"Identity"));
-    let widths: Vec<f32> = remapper.remapped_gids().map(|old| font.width(old)).collect();
+    let widths: Vec<f32> = remapper
+        .remapped_gids()
+        .map(|old| font.width(old))
+        .collect();
     cid.widths().consecutive(0, widths);
     cid.finish();
 
@@ -139,7 +144,8 @@ pub fn render(blocks: &[Block], title: &str) -> Result<Vec<u8>, PdfError> {
         .font_file2(font_file_id);
 
     let compressed_font = deflate(&subset);
-    pdf.stream(font_file_id, &compressed_font).filter(Filter::FlateDecode);
+    pdf.stream(font_file_id, &compressed_font)
+        .filter(Filter::FlateDecode);
 
     let mut cmap = pdf_writer::types::UnicodeCmap::new(Name(b"Custom"), system_info);
     for (glyph, c) in &unicode {
@@ -190,7 +196,11 @@ impl<'f> Metrics<'f> {
 
     /// Advance width of a glyph in glyph units.
     fn width(&self, glyph: u16) -> f32 {
-        f32::from(self.face.glyph_hor_advance(ttf_parser::GlyphId(glyph)).unwrap_or(0)) * self.scale
+        f32::from(
+            self.face
+                .glyph_hor_advance(ttf_parser::GlyphId(glyph))
+                .unwrap_or(0),
+        ) * self.scale
     }
 
     /// Maps text to glyphs; tabs become spaces and other control
@@ -203,7 +213,9 @@ impl<'f> Metrics<'f> {
                 self.face
                     .glyph_index(c)
                     .map(|g| (g.0, c))
-                    .ok_or(PdfError::MissingGlyph { codepoint: u32::from(c) })
+                    .ok_or(PdfError::MissingGlyph {
+                        codepoint: u32::from(c),
+                    })
             })
             .collect()
     }
@@ -252,7 +264,12 @@ fn layout(blocks: &[Block], font: &Metrics<'_>) -> Result<Vec<Vec<PlacedLine>>, 
             *y = top;
         }
         if let Some(page) = pages.last_mut() {
-            page.push(PlacedLine { x, y: *y, size, glyphs });
+            page.push(PlacedLine {
+                x,
+                y: *y,
+                size,
+                glyphs,
+            });
         }
         *y -= LEADING;
     };
@@ -276,7 +293,10 @@ fn layout(blocks: &[Block], font: &Metrics<'_>) -> Result<Vec<Vec<PlacedLine>>, 
             }
             BlockKind::ListItem { marker, text } => {
                 let marker_glyphs = font.glyphs(marker)?;
-                let indent = font.text_width(&font.glyphs("00.")?, FONT_SIZE).max(font.text_width(&marker_glyphs, FONT_SIZE)) + MARKER_GAP;
+                let indent = font
+                    .text_width(&font.glyphs("00.")?, FONT_SIZE)
+                    .max(font.text_width(&marker_glyphs, FONT_SIZE))
+                    + MARKER_GAP;
                 let mut first = true;
                 for part in text.split('\n') {
                     for wrapped in font.wrap(part, FONT_SIZE, text_width - indent)? {
@@ -349,7 +369,10 @@ mod tests {
         let text = squash(&extract(&bytes));
         assert!(text.contains("Riverside Family Medicine"), "{text}");
         assert!(text.contains("Phone (217) 555-0100"), "{text}");
-        assert!(text.contains("Progress note NOTE-5521 – signed by Dana Whitfield, RN"), "{text}");
+        assert!(
+            text.contains("Progress note NOTE-5521 – signed by Dana Whitfield, RN"),
+            "{text}"
+        );
         assert!(text.contains("Ünïcödé façade"), "{text}");
     }
 
@@ -369,7 +392,11 @@ mod tests {
         let blocks = plain::blocks("Same letter");
         let first = render(&blocks, "t").unwrap();
         assert_eq!(first, render(&blocks, "t").unwrap());
-        assert!(first.len() < 40_000, "{} bytes: the font was not subsetted", first.len());
+        assert!(
+            first.len() < 40_000,
+            "{} bytes: the font was not subsetted",
+            first.len()
+        );
     }
 
     #[test]

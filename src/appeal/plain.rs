@@ -23,7 +23,10 @@ pub enum BlockKind {
     Paragraph(Vec<String>),
     Heading(String),
     /// A list item with its marker (`1.`, `-`).
-    ListItem { marker: String, text: String },
+    ListItem {
+        marker: String,
+        text: String,
+    },
     /// A thematic break (`---`).
     Rule,
 }
@@ -38,7 +41,10 @@ pub fn blocks(markdown: &str) -> Vec<Block> {
 
     let close = |open: &mut Option<(BlockKind, bool)>, out: &mut Vec<Block>, gap: &mut bool| {
         if let Some((kind, _)) = open.take() {
-            out.push(Block { kind, gap_before: *gap });
+            out.push(Block {
+                kind,
+                gap_before: *gap,
+            });
             *gap = false;
         }
     };
@@ -159,7 +165,8 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut current = String::new();
     for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let needed = current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+        let needed =
+            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
         if !current.is_empty() && needed > width {
             lines.push(std::mem::take(&mut current));
         }
@@ -194,7 +201,8 @@ fn heading(line: &str) -> Option<&str> {
     if rest.is_empty() {
         return Some("");
     }
-    rest.strip_prefix(' ').map(|text| text.trim().trim_end_matches('#').trim_end())
+    rest.strip_prefix(' ')
+        .map(|text| text.trim().trim_end_matches('#').trim_end())
 }
 
 fn is_rule(line: &str) -> bool {
@@ -207,7 +215,9 @@ fn is_rule(line: &str) -> bool {
 
 fn list_marker(line: &str) -> Option<(String, &str)> {
     if let Some(rest) = line.strip_prefix(['-', '*', '+']) {
-        return rest.strip_prefix(' ').map(|text| ("-".to_string(), text.trim_start()));
+        return rest
+            .strip_prefix(' ')
+            .map(|text| ("-".to_string(), text.trim_start()));
     }
     let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
     if !(1..=9).contains(&digits) {
@@ -239,7 +249,8 @@ fn inline(text: &str) -> String {
                 // Underscores inside a word are literal, as in CommonMark.
                 let before = index.checked_sub(1).and_then(|i| chars.get(i));
                 let after = chars.get(index + 1);
-                let inside_word = before.is_some_and(|b| b.is_alphanumeric()) && after.is_some_and(|a| a.is_alphanumeric());
+                let inside_word = before.is_some_and(|b| b.is_alphanumeric())
+                    && after.is_some_and(|a| a.is_alphanumeric());
                 if inside_word {
                     out.push('_');
                 }
@@ -267,7 +278,10 @@ mod tests {
         let blocks = blocks("One\\\nTwo  \nthree\nfour\n\nNext");
         assert_eq!(
             blocks,
-            [paragraph(&["One", "Two", "three four"], false), paragraph(&["Next"], true)]
+            [
+                paragraph(&["One", "Two", "three four"], false),
+                paragraph(&["Next"], true)
+            ]
         );
     }
 
@@ -280,7 +294,10 @@ mod tests {
     #[test]
     fn emphasis_and_escapes_are_resolved() {
         let blocks = blocks("**RE: claim** O\\*Brien snake_case _em_ 1\\. x");
-        assert_eq!(blocks, [paragraph(&["RE: claim O*Brien snake_case em 1. x"], false)]);
+        assert_eq!(
+            blocks,
+            [paragraph(&["RE: claim O*Brien snake_case em 1. x"], false)]
+        );
     }
 
     #[test]
@@ -319,7 +336,10 @@ mod tests {
 
     #[test]
     fn long_words_stay_whole() {
-        assert_eq!(wrap("a verylongwordhere b", 6), ["a", "verylongwordhere", "b"]);
+        assert_eq!(
+            wrap("a verylongwordhere b", 6),
+            ["a", "verylongwordhere", "b"]
+        );
         assert_eq!(wrap("", 10), [""]);
     }
 }

@@ -37,7 +37,10 @@ impl PostalAddress {
     /// Returns the address as it is printed: street lines, then "City, ST 12345".
     pub fn printed_lines(&self) -> Vec<String> {
         let mut lines = self.lines.clone();
-        lines.push(format!("{}, {} {}", self.city, self.state, self.postal_code));
+        lines.push(format!(
+            "{}, {} {}",
+            self.city, self.state, self.postal_code
+        ));
         lines
     }
 }
@@ -112,7 +115,8 @@ impl PayerDirectory {
 impl PracticeProfile {
     /// Parses a practice profile file.
     pub fn parse(path: &Path, text: &str) -> Result<PracticeProfile, ProfileError> {
-        let profile: PracticeProfile = read_profile(path, text, practice_schema(), "practice profile")?;
+        let profile: PracticeProfile =
+            read_profile(path, text, practice_schema(), "practice profile")?;
         if !npi_check_digit_is_valid(&profile.npi) {
             let root = parse(text, ParseLimits::default()).ok();
             let span = root
@@ -122,8 +126,11 @@ impl PracticeProfile {
             return Err(ProfileError::new(
                 path,
                 text,
-                vec![YamlError::new(format!("`npi` {} has an invalid check digit", profile.npi), span)
-                    .with_help("copy the NPI from the NPPES registry; one digit is likely mistyped")],
+                vec![YamlError::new(
+                    format!("`npi` {} has an invalid check digit", profile.npi),
+                    span,
+                )
+                .with_help("copy the NPI from the NPPES registry; one digit is likely mistyped")],
             ));
         }
         Ok(profile)
@@ -137,7 +144,10 @@ pub fn npi_check_digit_is_valid(npi: &str) -> bool {
     if npi.len() != 10 || !npi.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    let digits: Vec<u32> = format!("80840{npi}").bytes().map(|b| u32::from(b - b'0')).collect();
+    let digits: Vec<u32> = format!("80840{npi}")
+        .bytes()
+        .map(|b| u32::from(b - b'0'))
+        .collect();
     let sum: u32 = digits
         .iter()
         .rev()
@@ -213,8 +223,12 @@ fn compile_schema(text: &str) -> ProfileSchema {
     // The schemas are compiled into the binary and covered by tests, so a
     // failure here is a build defect, not a user error.
     let document: Value = serde_json::from_str(text).expect("shipped profile schema is valid JSON");
-    let validator = jsonschema::draft202012::new(&document).expect("shipped profile schema compiles");
-    ProfileSchema { document, validator }
+    let validator =
+        jsonschema::draft202012::new(&document).expect("shipped profile schema compiles");
+    ProfileSchema {
+        document,
+        validator,
+    }
 }
 
 fn practice_schema() -> &'static ProfileSchema {
@@ -234,7 +248,8 @@ fn read_profile<T: serde::de::DeserializeOwned>(
     schema: &ProfileSchema,
     what: &str,
 ) -> Result<T, ProfileError> {
-    let root = parse(text, ParseLimits::default()).map_err(|e| ProfileError::new(path, text, vec![e]))?;
+    let root =
+        parse(text, ParseLimits::default()).map_err(|e| ProfileError::new(path, text, vec![e]))?;
     let value = to_json(&root, Some(&schema.document), &schema.document);
 
     let mut problems: Vec<YamlError> = schema
@@ -248,7 +263,14 @@ fn read_profile<T: serde::de::DeserializeOwned>(
         return Err(ProfileError::new(path, text, problems));
     }
     serde_json::from_value(value).map_err(|error| {
-        ProfileError::new(path, text, vec![YamlError::new(format!("invalid {what}: {error}"), root.span.clone())])
+        ProfileError::new(
+            path,
+            text,
+            vec![YamlError::new(
+                format!("invalid {what}: {error}"),
+                root.span.clone(),
+            )],
+        )
     })
 }
 
@@ -257,10 +279,17 @@ fn read_profile<T: serde::de::DeserializeOwned>(
 fn to_json(node: &Node, schema: Option<&Value>, root: &Value) -> Value {
     let schema = schema.map(|s| resolve(s, root));
     match &node.kind {
-        NodeKind::Scalar { text, .. } if !node.is_null() && expects_string(schema) => Value::String(text.clone()),
+        NodeKind::Scalar { text, .. } if !node.is_null() && expects_string(schema) => {
+            Value::String(text.clone())
+        }
         NodeKind::Seq(items) => {
             let item_schema = schema.and_then(|s| s.get("items"));
-            Value::Array(items.iter().map(|item| to_json(item, item_schema, root)).collect())
+            Value::Array(
+                items
+                    .iter()
+                    .map(|item| to_json(item, item_schema, root))
+                    .collect(),
+            )
         }
         NodeKind::Map(entries) => Value::Object(
             entries
@@ -285,7 +314,11 @@ fn expects_string(schema: Option<&Value>) -> bool {
 fn resolve<'v>(schema: &'v Value, root: &'v Value) -> &'v Value {
     let mut current = schema;
     for _ in 0..16 {
-        match current.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        match current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
             Some(pointer) => match root.pointer(pointer) {
                 Some(target) => current = target,
                 None => break,
@@ -310,7 +343,11 @@ fn schema_at<'v>(root: &'v Value, path: &[String]) -> Option<&'v Value> {
     let mut current = resolve(root, root);
     for token in path {
         let next = match current.get("items") {
-            Some(items) if token.parse::<usize>().is_ok() && current.get("properties").is_none() => items,
+            Some(items)
+                if token.parse::<usize>().is_ok() && current.get("properties").is_none() =>
+            {
+                items
+            }
             _ => property_schema(current, token)?,
         };
         current = resolve(next, root);
@@ -331,7 +368,10 @@ fn node_at<'n, S: AsRef<str>>(root: &'n Node, path: &[S]) -> Option<&'n Node> {
     for token in path {
         let token = token.as_ref();
         current = match &current.kind {
-            NodeKind::Map(entries) => entries.iter().find(|(k, _)| scalar_text(k) == token).map(|(_, v)| v)?,
+            NodeKind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| scalar_text(k) == token)
+                .map(|(_, v)| v)?,
             NodeKind::Seq(items) => items.get(token.parse::<usize>().ok()?)?,
             NodeKind::Scalar { .. } => return None,
         };
@@ -342,7 +382,10 @@ fn node_at<'n, S: AsRef<str>>(root: &'n Node, path: &[S]) -> Option<&'n Node> {
 /// Returns the span of a key in the mapping at `path`.
 fn key_span(root: &Node, path: &[String], key: &str) -> Option<Span> {
     match &node_at(root, path)?.kind {
-        NodeKind::Map(entries) => entries.iter().find(|(k, _)| scalar_text(k) == key).map(|(k, _)| k.span.clone()),
+        NodeKind::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| scalar_text(k) == key)
+            .map(|(k, _)| k.span.clone()),
         _ => None,
     }
 }
@@ -363,7 +406,12 @@ fn dotted(path: &[String], key: Option<&str>) -> String {
 }
 
 /// Turns one schema violation into located problems.
-fn describe(error: &jsonschema::ValidationError<'_>, root: &Node, schema: &Value, what: &str) -> Vec<YamlError> {
+fn describe(
+    error: &jsonschema::ValidationError<'_>,
+    root: &Node,
+    schema: &Value,
+    what: &str,
+) -> Vec<YamlError> {
     use jsonschema::error::ValidationErrorKind as Kind;
 
     let path = split_pointer(error.instance_path().as_str());
@@ -384,7 +432,11 @@ fn describe(error: &jsonschema::ValidationError<'_>, root: &Node, schema: &Value
                         Some(near) => format!("did you mean `{near}`?"),
                         None => format!("expected one of: {}", allowed.join(", ")),
                     };
-                    YamlError::new(format!("unknown key `{}` in {what}", dotted(&path, Some(key))), span).with_help(help)
+                    YamlError::new(
+                        format!("unknown key `{}` in {what}", dotted(&path, Some(key))),
+                        span,
+                    )
+                    .with_help(help)
                 })
                 .collect()
         }
@@ -392,18 +444,32 @@ fn describe(error: &jsonschema::ValidationError<'_>, root: &Node, schema: &Value
             let name = property.as_str().unwrap_or_default();
             let start = here.start;
             vec![YamlError::new(
-                format!("{what} is missing the required field `{}`", dotted(&path, Some(name))),
+                format!(
+                    "{what} is missing the required field `{}`",
+                    dotted(&path, Some(name))
+                ),
                 start..start + 1,
             )
-            .with_help(format!("add `{name}`; a letter never carries a placeholder"))]
+            .with_help(format!(
+                "add `{name}`; a letter never carries a placeholder"
+            ))]
         }
         Kind::Pattern { pattern } if pattern == "\\S" => {
-            vec![YamlError::new(format!("`{field}` is empty in {what}"), here)]
+            vec![YamlError::new(
+                format!("`{field}` is empty in {what}"),
+                here,
+            )]
         }
         Kind::Type { .. } => {
-            vec![YamlError::new(format!("`{field}` in {what} {}", masked_message(error)), here)]
+            vec![YamlError::new(
+                format!("`{field}` in {what} {}", masked_message(error)),
+                here,
+            )]
         }
-        _ => vec![YamlError::new(format!("`{field}` in {what}: {}", error), here)],
+        _ => vec![YamlError::new(
+            format!("`{field}` in {what}: {}", error),
+            here,
+        )],
     }
 }
 

@@ -42,7 +42,9 @@ pub struct LetterTemplate {
 
 impl std::fmt::Debug for LetterTemplate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LetterTemplate").field("name", &self.name).finish()
+        f.debug_struct("LetterTemplate")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -70,7 +72,9 @@ impl LetterTemplate {
         let mut env = environment();
         env.add_template_owned(TEMPLATE_NAME, source.to_string())
             .map_err(|e| error_from(name, &source, &e))?;
-        let template = env.get_template(TEMPLATE_NAME).map_err(|e| error_from(name, &source, &e))?;
+        let template = env
+            .get_template(TEMPLATE_NAME)
+            .map_err(|e| error_from(name, &source, &e))?;
 
         let mut unknown: Vec<String> = template
             .undeclared_variables(false)
@@ -142,7 +146,11 @@ fn tidy(text: &str) -> String {
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    if let Ok(syntax) = SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build() {
+    if let Ok(syntax) = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+    {
         env.set_syntax(syntax);
     }
     // A custom escape mode makes macro output safe (already escaped) while
@@ -156,7 +164,11 @@ fn environment() -> Environment<'static> {
             ));
         }
         let text = value.to_string();
-        let written = if value.is_safe() { text } else { escape_markdown(&text) };
+        let written = if value.is_safe() {
+            text
+        } else {
+            escape_markdown(&text)
+        };
         out.write_str(&written).map_err(Error::from)
     });
     env.add_filter("hard_breaks", |lines: Vec<String>| -> Value {
@@ -166,14 +178,20 @@ fn environment() -> Environment<'static> {
     env.add_filter("format_date", |value: String| -> Result<String, Error> {
         format::record_date(&value).ok_or_else(|| invalid_date("format_date"))
     });
-    env.add_filter("format_datetime", |value: String| -> Result<String, Error> {
-        format::record_date_time(&value).ok_or_else(|| invalid_date("format_datetime"))
-    });
+    env.add_filter(
+        "format_datetime",
+        |value: String| -> Result<String, Error> {
+            format::record_date_time(&value).ok_or_else(|| invalid_date("format_datetime"))
+        },
+    );
     env
 }
 
 fn invalid_date(filter: &str) -> Error {
-    Error::new(ErrorKind::InvalidOperation, format!("{filter} was given a value that is not a date"))
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("{filter} was given a value that is not a date"),
+    )
 }
 
 /// Escapes the characters that would change Markdown formatting, so that a
@@ -182,9 +200,13 @@ pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (index, c) in text.char_indices() {
         let at_start = index == 0;
-        let ordered_marker = matches!(c, '.' | ')') && text[..index].bytes().all(|b| b.is_ascii_digit()) && index > 0;
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~' | '&')
-            || (at_start && matches!(c, '-' | '+' | '='))
+        let ordered_marker = matches!(c, '.' | ')')
+            && text[..index].bytes().all(|b| b.is_ascii_digit())
+            && index > 0;
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~' | '&'
+        ) || (at_start && matches!(c, '-' | '+' | '='))
             || ordered_marker
         {
             out.push('\\');
@@ -196,7 +218,9 @@ pub fn escape_markdown(text: &str) -> String {
 
 fn error_from(name: &str, source: &Arc<str>, error: &Error) -> Box<TemplateError> {
     let span = error.range().filter(|r| r.end <= source.len());
-    let line = error.line().or_else(|| span.as_ref().map(|s| line_of(source, s.start)));
+    let line = error
+        .line()
+        .or_else(|| span.as_ref().map(|s| line_of(source, s.start)));
     let message = match error.detail() {
         Some(detail) => format!("{}: {detail}", kind_text(error.kind())),
         None => kind_text(error.kind()).to_string(),
@@ -226,7 +250,8 @@ fn kind_text(kind: ErrorKind) -> &'static str {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).map_or(1, |head| head.matches('\n').count() + 1)
+    text.get(..offset)
+        .map_or(1, |head| head.matches('\n').count() + 1)
 }
 
 fn line_span(text: &str, line: usize) -> Option<std::ops::Range<usize>> {
@@ -252,14 +277,15 @@ fn find_word(text: &str, word: &str) -> Option<std::ops::Range<usize>> {
         .map(|(at, _)| at..at + word.len())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn unknown_variable_is_located_with_suggestion() {
-        let error = LetterTemplate::compile("t.md.j2", "Dear {{ payer.name }},\n{{ pateint.name }}\n").unwrap_err();
+        let error =
+            LetterTemplate::compile("t.md.j2", "Dear {{ payer.name }},\n{{ pateint.name }}\n")
+                .unwrap_err();
         assert_eq!(error.message, "template uses undefined variable `pateint`");
         assert_eq!(error.help.as_deref(), Some("did you mean `patient`?"));
         assert_eq!(error.line, Some(2));
@@ -268,7 +294,11 @@ mod tests {
     #[test]
     fn syntax_error_has_a_line() {
         let error = LetterTemplate::compile("t.md.j2", "one\n{% if claim %}\n").unwrap_err();
-        assert!(error.message.starts_with("syntax error"), "{}", error.message);
+        assert!(
+            error.message.starts_with("syntax error"),
+            "{}",
+            error.message
+        );
         assert!(error.line.is_some());
         assert!(error.to_string().starts_with("t.md.j2:"), "{error}");
     }
@@ -289,10 +319,13 @@ mod tests {
 
     #[test]
     fn printing_none_is_an_error() {
-        let template = LetterTemplate::compile("t.md.j2", "{{ claim.payer_claim_number }}").unwrap();
+        let template =
+            LetterTemplate::compile("t.md.j2", "{{ claim.payer_claim_number }}").unwrap();
         let source = template.env.get_template(TEMPLATE_NAME).unwrap();
         let error = source
-            .render(minijinja::context! { claim => minijinja::context! { payer_claim_number => () } })
+            .render(
+                minijinja::context! { claim => minijinja::context! { payer_claim_number => () } },
+            )
             .unwrap_err();
         assert!(error.to_string().contains("missing value"), "{error}");
     }

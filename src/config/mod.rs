@@ -78,7 +78,9 @@ impl ConfigError {
             self.code,
             &self.path,
             &self.text,
-            self.problems.iter().map(|p| (p.message.as_str(), &p.span, p.help.as_deref())),
+            self.problems
+                .iter()
+                .map(|p| (p.message.as_str(), &p.span, p.help.as_deref())),
         )
     }
 }
@@ -160,7 +162,10 @@ fn read(path: &Path, text: &str, rules: &RuleSet, problems: &mut Vec<YamlError>)
     }
     if let Some(node) = map.optional("payers") {
         if let Some(items) = collect(problems, node.as_seq("payers")) {
-            config.payers = items.iter().filter_map(|item| payer(item, &codes, problems)).collect();
+            config.payers = items
+                .iter()
+                .filter_map(|item| payer(item, &codes, problems))
+                .collect();
         }
     }
     config.fhir_mapping = path_value(&mut map, "fhir_mapping", base, problems);
@@ -212,7 +217,9 @@ pub(crate) fn known(
         Some(near) => format!("did you mean `{near}`?"),
         None => format!("the loaded {kind}s are: {}", candidates.join(", ")),
     };
-    problems.push(YamlError::new(format!("unknown {what} `{text}`"), node.span.clone()).with_help(help));
+    problems.push(
+        YamlError::new(format!("unknown {what} `{text}`"), node.span.clone()).with_help(help),
+    );
     None
 }
 
@@ -221,12 +228,19 @@ fn severity(node: &Node, what: &str) -> Result<Severity, YamlError> {
         "error" => Ok(Severity::Error),
         "warning" => Ok(Severity::Warning),
         "info" => Ok(Severity::Info),
-        other => Err(YamlError::new(format!("{what} `{other}` is not a severity"), node.span.clone())
-            .with_help("use error, warning or info")),
+        other => Err(YamlError::new(
+            format!("{what} `{other}` is not a severity"),
+            node.span.clone(),
+        )
+        .with_help("use error, warning or info")),
     }
 }
 
-fn severity_map(node: &Node, codes: &[&str], problems: &mut Vec<YamlError>) -> BTreeMap<String, RuleLevel> {
+fn severity_map(
+    node: &Node,
+    codes: &[&str],
+    problems: &mut Vec<YamlError>,
+) -> BTreeMap<String, RuleLevel> {
     let mut levels = BTreeMap::new();
     let Some(mut map) = collect(problems, node.as_map("severity")) else {
         return levels;
@@ -237,7 +251,12 @@ fn severity_map(node: &Node, codes: &[&str], problems: &mut Vec<YamlError>) -> B
         };
         let level = match value.as_str("a rule's severity") {
             Ok("off") => Some(RuleLevel::Off),
-            Ok(_) => collect(problems, severity(value, "severity").map_err(|e| e.with_help("use error, warning, info or off"))).map(RuleLevel::Severity),
+            Ok(_) => collect(
+                problems,
+                severity(value, "severity")
+                    .map_err(|e| e.with_help("use error, warning, info or off")),
+            )
+            .map(RuleLevel::Severity),
             Err(error) => {
                 problems.push(error);
                 None
@@ -252,7 +271,10 @@ fn severity_map(node: &Node, codes: &[&str], problems: &mut Vec<YamlError>) -> B
 
 fn payer(node: &Node, codes: &[&str], problems: &mut Vec<YamlError>) -> Option<PayerOverrides> {
     let mut map = collect(problems, node.as_map("a payer entry"))?;
-    let name = collect(problems, map.required("payer").and_then(|n| n.as_str("payer")));
+    let name = collect(
+        problems,
+        map.required("payer").and_then(|n| n.as_str("payer")),
+    );
     let severity = match collect(problems, map.required("severity")) {
         Some(node) => severity_map(node, codes, problems),
         None => BTreeMap::new(),
@@ -278,9 +300,12 @@ fn path_value(
 /// Reads and validates the configuration file at `path`.
 pub fn load(path: &Path, rules: &RuleSet) -> Result<Config, Vec<SourceDiagnostic>> {
     let text = std::fs::read_to_string(path).map_err(|error| {
-        vec![SourceDiagnostic::error(format!("cannot read configuration file {}: {error}", path.display()))
-            .with_code("claimlint::config")
-            .with_help("check the path given with --config, or remove the file")]
+        vec![SourceDiagnostic::error(format!(
+            "cannot read configuration file {}: {error}",
+            path.display()
+        ))
+        .with_code("claimlint::config")
+        .with_help("check the path given with --config, or remove the file")]
     })?;
     Config::parse(path, &text, rules).map_err(|error| error.diagnostics())
 }

@@ -62,7 +62,12 @@ pub struct SuppressionMatch<'s> {
 impl Suppressions {
     /// Parses a suppressions file. `today` decides which entries have
     /// expired: an entry applies up to and including its `expires` day.
-    pub fn parse(path: &Path, text: &str, rules: &RuleSet, today: Date) -> Result<Suppressions, ConfigError> {
+    pub fn parse(
+        path: &Path,
+        text: &str,
+        rules: &RuleSet,
+        today: Date,
+    ) -> Result<Suppressions, ConfigError> {
         let mut problems = Vec::new();
         let entries = read(text, rules, &mut problems);
         if !problems.is_empty() {
@@ -84,7 +89,12 @@ impl Suppressions {
     /// Returns the entry that covers a finding of `rule` on the record
     /// `record_id` of claim `claim_id`, and marks it used. Expired entries
     /// cover nothing.
-    pub fn find(&mut self, rule: &str, record_id: &str, claim_id: Option<&str>) -> Option<&SuppressionEntry> {
+    pub fn find(
+        &mut self,
+        rule: &str,
+        record_id: &str,
+        claim_id: Option<&str>,
+    ) -> Option<&SuppressionEntry> {
         let today = self.today;
         let index = self.entries.iter().position(|entry| {
             entry.rule == rule
@@ -148,7 +158,11 @@ fn read(text: &str, rules: &RuleSet, problems: &mut Vec<YamlError>) -> Vec<Suppr
     let Some(mut map) = collect(problems, root.as_map("the suppressions file")) else {
         return Vec::new();
     };
-    let items = collect(problems, map.required("suppressions").and_then(|n| n.as_seq("suppressions")));
+    let items = collect(
+        problems,
+        map.required("suppressions")
+            .and_then(|n| n.as_seq("suppressions")),
+    );
     problems.extend(map.finish());
     let mut codes: Vec<&str> = rules
         .packs
@@ -167,7 +181,12 @@ fn read(text: &str, rules: &RuleSet, problems: &mut Vec<YamlError>) -> Vec<Suppr
     entries
 }
 
-fn entry(text: &str, node: &yaml::Node, codes: &[&str], problems: &mut Vec<YamlError>) -> Option<SuppressionEntry> {
+fn entry(
+    text: &str,
+    node: &yaml::Node,
+    codes: &[&str],
+    problems: &mut Vec<YamlError>,
+) -> Option<SuppressionEntry> {
     let mut map = collect(problems, node.as_map("a suppression"))?;
     let rule = map
         .required("rule")
@@ -177,17 +196,29 @@ fn entry(text: &str, node: &yaml::Node, codes: &[&str], problems: &mut Vec<YamlE
     let record = map.optional("record");
     let claim = map.optional("claim");
     let target = match (record, claim) {
-        (Some(node), None) => collect(problems, node.as_str("record")).map(|id| SuppressionTarget::Record(id.to_string())),
-        (None, Some(node)) => collect(problems, node.as_str("claim")).map(|id| SuppressionTarget::Claim(id.to_string())),
+        (Some(node), None) => collect(problems, node.as_str("record"))
+            .map(|id| SuppressionTarget::Record(id.to_string())),
+        (None, Some(node)) => collect(problems, node.as_str("claim"))
+            .map(|id| SuppressionTarget::Claim(id.to_string())),
         (Some(_), Some(node)) => {
-            problems.push(YamlError::new("a suppression names both a record and a claim", node.span.clone())
-                .with_help("keep one: `record` for one encounter, `claim` for every record of a claim"));
+            problems.push(
+                YamlError::new(
+                    "a suppression names both a record and a claim",
+                    node.span.clone(),
+                )
+                .with_help(
+                    "keep one: `record` for one encounter, `claim` for every record of a claim",
+                ),
+            );
             None
         }
         (None, None) => {
             problems.push(
-                YamlError::new("a suppression names no record or claim", entry_start(&map.span()))
-                    .with_help("add `record: ENCOUNTER-ID` or `claim: CLAIM-ID`"),
+                YamlError::new(
+                    "a suppression names no record or claim",
+                    entry_start(&map.span()),
+                )
+                .with_help("add `record: ENCOUNTER-ID` or `claim: CLAIM-ID`"),
             );
             None
         }
@@ -195,12 +226,15 @@ fn entry(text: &str, node: &yaml::Node, codes: &[&str], problems: &mut Vec<YamlE
     let reason = match map.required("reason").and_then(|n| n.as_str("reason")) {
         Ok(reason) if !reason.trim().is_empty() => Some(reason.to_string()),
         Ok(_) => {
-            problems.push(YamlError::new("the reason of a suppression is empty", node.span.clone())
-                .with_help("say why the finding is accepted"));
+            problems.push(
+                YamlError::new("the reason of a suppression is empty", node.span.clone())
+                    .with_help("say why the finding is accepted"),
+            );
             None
         }
         Err(error) => {
-            problems.push(error.with_help("say why the finding is accepted, for the next reviewer"));
+            problems
+                .push(error.with_help("say why the finding is accepted, for the next reviewer"));
             None
         }
     };
@@ -208,8 +242,10 @@ fn entry(text: &str, node: &yaml::Node, codes: &[&str], problems: &mut Vec<YamlE
         Some(node) => match node.as_str("expires").map(|t| (t, t.parse::<Date>())) {
             Ok((_, Ok(date))) => Some(date),
             Ok((text, Err(_))) => {
-                problems.push(YamlError::new(format!("expires `{text}` is not a date"), node.span.clone())
-                    .with_help("write the last day the suppression applies as YYYY-MM-DD"));
+                problems.push(
+                    YamlError::new(format!("expires `{text}` is not a date"), node.span.clone())
+                        .with_help("write the last day the suppression applies as YYYY-MM-DD"),
+                );
                 None
             }
             Err(error) => {

@@ -10,8 +10,8 @@ use super::dates::{self, Temporal};
 use super::Truth;
 use crate::finding::{Evidence, Miss};
 use crate::rules::condition::{
-    format_number, Aggregate, Bound, Comparison, CondNode, Condition, EvidenceFields, FieldPath, FieldTest, PathToken,
-    Quantity, Scope, Selection,
+    format_number, Aggregate, Bound, Comparison, CondNode, Condition, EvidenceFields, FieldPath,
+    FieldTest, PathToken, Quantity, Scope, Selection,
 };
 
 /// The record and the item a condition is evaluated against.
@@ -71,14 +71,31 @@ pub fn eval(node: &CondNode, ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
             filter,
             bounds,
             evidence,
-        } => eval_count(node, select, filter.as_deref(), bounds, evidence, ctx, trace),
+        } => eval_count(
+            node,
+            select,
+            filter.as_deref(),
+            bounds,
+            evidence,
+            ctx,
+            trace,
+        ),
         Condition::Sum {
             select,
             filter,
             of,
             default,
             bounds,
-        } => eval_sum(node, select, filter.as_deref(), of, *default, bounds, ctx, trace),
+        } => eval_sum(
+            node,
+            select,
+            filter.as_deref(),
+            of,
+            *default,
+            bounds,
+            ctx,
+            trace,
+        ),
         Condition::Implies { condition, then } => {
             // Only the consequence explains a failure. When the condition
             // is true, what is missing is what `then` requires.
@@ -205,7 +222,11 @@ fn eval_count(
         }
     }
 
-    let holds = |n: usize| limits.iter().all(|(comparison, limit)| comparison.holds(n as f64, *limit));
+    let holds = |n: usize| {
+        limits
+            .iter()
+            .all(|(comparison, limit)| comparison.holds(n as f64, *limit))
+    };
     let truth = if holds(matched) && (unknown == 0 || (0..=unknown).all(|u| holds(matched + u))) {
         Truth::True
     } else if (0..=unknown).any(|u| holds(matched + u)) {
@@ -219,9 +240,9 @@ fn eval_count(
         return truth;
     }
     let expected = node.describe();
-    let too_many = limits
-        .iter()
-        .any(|(comparison, limit)| comparison.is_upper() && !comparison.holds(matched as f64, *limit));
+    let too_many = limits.iter().any(|(comparison, limit)| {
+        comparison.is_upper() && !comparison.holds(matched as f64, *limit)
+    });
     if too_many {
         // Every matching item is part of the problem: point at each.
         for item in &found {
@@ -230,7 +251,11 @@ fn eval_count(
                 expected: expected.clone(),
                 found: Some(match matched {
                     1 => format!("1 item matched{}", needed(&limits, bounds)),
-                    _ => format!("one of {} matched{}", plural(matched, "item"), needed(&limits, bounds)),
+                    _ => format!(
+                        "one of {} matched{}",
+                        plural(matched, "item"),
+                        needed(&limits, bounds)
+                    ),
                 }),
             });
         }
@@ -239,7 +264,11 @@ fn eval_count(
     match closest {
         Some((_, pointer, item_trace)) if !item_trace.misses.is_empty() && matched == 0 => {
             // Point at the item that came closest and say what it lacked.
-            let lacking: Vec<String> = item_trace.misses.iter().map(|m| m.expected.clone()).collect();
+            let lacking: Vec<String> = item_trace
+                .misses
+                .iter()
+                .map(|m| m.expected.clone())
+                .collect();
             let first = item_trace
                 .misses
                 .into_iter()
@@ -262,9 +291,17 @@ fn eval_count(
             found: Some(if items.is_empty() {
                 format!("nothing selected{}", needed(&limits, bounds))
             } else if truth == Truth::Unknown {
-                format!("{} matched, {} could not be decided", plural(matched, "item"), unknown)
+                format!(
+                    "{} matched, {} could not be decided",
+                    plural(matched, "item"),
+                    unknown
+                )
             } else {
-                format!("{} matched{}", plural(matched, "item"), needed(&limits, bounds))
+                format!(
+                    "{} matched{}",
+                    plural(matched, "item"),
+                    needed(&limits, bounds)
+                )
             }),
         }),
     }
@@ -309,11 +346,24 @@ fn describe_item(
         id: text_of(&fields.id, &["id"]),
         date: text_of(
             &fields.date,
-            &["signed_at", "timestamp", "offered_at", "declined_at", "obtained_at", "date"],
+            &[
+                "signed_at",
+                "timestamp",
+                "offered_at",
+                "declined_at",
+                "obtained_at",
+                "date",
+            ],
         ),
         author: text_of(
             &fields.author,
-            &["author.name", "actor", "offered_by", "obtained_by", "staff_name"],
+            &[
+                "author.name",
+                "actor",
+                "offered_by",
+                "obtained_by",
+                "staff_name",
+            ],
         ),
         label: node.label.clone(),
     }
@@ -348,7 +398,9 @@ fn eval_sum(
         Err(truth) => return limit_miss(node, bounds, truth, selection, ctx, trace),
     };
     let total = total(selection, filter, of, default, ctx);
-    let holds = limits.iter().all(|(comparison, limit)| comparison.holds(total.value, *limit));
+    let holds = limits
+        .iter()
+        .all(|(comparison, limit)| comparison.holds(total.value, *limit));
     let truth = match (holds, total.uncertain) {
         (true, false) => Truth::True,
         (_, true) => Truth::Unknown,
@@ -365,7 +417,11 @@ fn eval_sum(
         trace.misses.push(Miss {
             pointer: anchor_pointer(selection, ctx),
             expected: node.describe(),
-            found: Some(format!("total {}{}", format_number(total.value), needed(&limits, bounds))),
+            found: Some(format!(
+                "total {}{}",
+                format_number(total.value),
+                needed(&limits, bounds)
+            )),
         });
     }
     truth
@@ -452,7 +508,10 @@ fn quantity(quantity: &Quantity, ctx: Ctx<'_>) -> Result<f64, Truth> {
             }
             total.value
         }
-        Aggregate::Count { select: selection, filter } => {
+        Aggregate::Count {
+            select: selection,
+            filter,
+        } => {
             let mut count = 0.0;
             for item in select(selection, ctx) {
                 let item_ctx = Ctx {
@@ -460,7 +519,10 @@ fn quantity(quantity: &Quantity, ctx: Ctx<'_>) -> Result<f64, Truth> {
                     item: item.value,
                     item_pointer: &item.pointer,
                 };
-                match filter.as_deref().map(|f| eval(f, item_ctx, &mut Trace::default())) {
+                match filter
+                    .as_deref()
+                    .map(|f| eval(f, item_ctx, &mut Trace::default()))
+                {
                     None | Some(Truth::True) => count += 1.0,
                     Some(Truth::Unknown) => return Err(Truth::Unknown),
                     Some(Truth::False) => {}
@@ -485,10 +547,17 @@ fn limit_miss(
     ctx: Ctx<'_>,
     trace: &mut Trace,
 ) -> Truth {
-    let limits: Vec<String> = bounds.iter().filter(|b| b.limit.is_computed()).map(|b| b.limit.describe()).collect();
+    let limits: Vec<String> = bounds
+        .iter()
+        .filter(|b| b.limit.is_computed())
+        .map(|b| b.limit.describe())
+        .collect();
     let found = match truth {
         Truth::Unknown => format!("the limit {} could not be decided", limits.join(", ")),
-        _ => format!("the limit {} could not be computed: a field it names is missing", limits.join(", ")),
+        _ => format!(
+            "the limit {} could not be computed: a field it names is missing",
+            limits.join(", ")
+        ),
     };
     trace.misses.push(Miss {
         pointer: anchor_pointer(selection, ctx),
@@ -529,12 +598,20 @@ fn field_pointer(field: &FieldPath, ctx: Ctx<'_>) -> String {
     }
 }
 
-fn eval_field(node: &CondNode, field: &FieldPath, test: &FieldTest, ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
+fn eval_field(
+    node: &CondNode,
+    field: &FieldPath,
+    test: &FieldTest,
+    ctx: Ctx<'_>,
+    trace: &mut Trace,
+) -> Truth {
     let value = field.resolve(ctx.root, ctx.item).filter(|v| !is_empty(v));
     let truth = match (test, value) {
         (FieldTest::Present(expected), value) => Truth::from(value.is_some() == *expected),
         (_, None) => Truth::False,
-        (FieldTest::Equals(expected), Some(value)) => Truth::from(values_equal(value, expected, false)),
+        (FieldTest::Equals(expected), Some(value)) => {
+            Truth::from(values_equal(value, expected, false))
+        }
         (FieldTest::OneOf(options), Some(value)) => {
             Truth::from(options.iter().any(|o| values_equal(value, o, false)))
         }
@@ -556,11 +633,13 @@ fn eval_field(node: &CondNode, field: &FieldPath, test: &FieldTest, ctx: Ctx<'_>
         }
         // NOTE: limits compare as f64, so integers beyond 2^53 and decimals past
         // 17 significant digits are rounded here; `equals` compares exactly.
-        (FieldTest::Compare(bound), Some(value)) => match (value.as_f64(), quantity(&bound.limit, ctx)) {
-            (Some(n), Ok(limit)) => Truth::from(bound.comparison.holds(n, limit)),
-            (Some(_), Err(truth)) => truth,
-            (None, _) => Truth::False,
-        },
+        (FieldTest::Compare(bound), Some(value)) => {
+            match (value.as_f64(), quantity(&bound.limit, ctx)) {
+                (Some(n), Ok(limit)) => Truth::from(bound.comparison.holds(n, limit)),
+                (Some(_), Err(truth)) => truth,
+                (None, _) => Truth::False,
+            }
+        }
     };
 
     let pointer = field_pointer(field, ctx);
@@ -571,7 +650,10 @@ fn eval_field(node: &CondNode, field: &FieldPath, test: &FieldTest, ctx: Ctx<'_>
                     pointer,
                     kind: field.leaf_name().to_string(),
                     id: None,
-                    date: value.and_then(Value::as_str).filter(|s| Temporal::parse(s).is_some()).map(str::to_string),
+                    date: value
+                        .and_then(Value::as_str)
+                        .filter(|s| Temporal::parse(s).is_some())
+                        .map(str::to_string),
                     author: None,
                     label: node.label.clone(),
                 });
@@ -583,7 +665,11 @@ fn eval_field(node: &CondNode, field: &FieldPath, test: &FieldTest, ctx: Ctx<'_>
                 (_, None) if !matches!(test, FieldTest::Present(false)) => "missing",
                 _ => "does not match",
             };
-            let pointer = if value.is_some() { pointer } else { nearest_existing(ctx, field) };
+            let pointer = if value.is_some() {
+                pointer
+            } else {
+                nearest_existing(ctx, field)
+            };
             trace.misses.push(Miss {
                 pointer,
                 expected: node.describe(),
@@ -611,7 +697,9 @@ fn nearest_existing(ctx: Ctx<'_>, field: &FieldPath) -> String {
                 node = child;
                 pointer.push('/');
                 match token {
-                    PathToken::Name(name) => pointer.push_str(&crate::record::escape_pointer_token(name)),
+                    PathToken::Name(name) => {
+                        pointer.push_str(&crate::record::escape_pointer_token(name))
+                    }
                     PathToken::Index(i) => pointer.push_str(&i.to_string()),
                 }
             }

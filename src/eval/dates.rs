@@ -20,7 +20,10 @@ use crate::rules::condition::{DateOrder, Direction, Window};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Temporal {
     /// A year or a year and month: every day from `first` to `last`.
-    Partial { first: Date, last: Date },
+    Partial {
+        first: Date,
+        last: Date,
+    },
     Day(Date),
     DateTime {
         civil: DateTime,
@@ -64,7 +67,9 @@ impl Temporal {
 
 fn parse_date_time(text: &str) -> Option<Temporal> {
     let offset = offset_suffix(text);
-    let time_part = text.split_once(['T', 't', ' ']).map_or("", |(_, time)| time);
+    let time_part = text
+        .split_once(['T', 't', ' '])
+        .map_or("", |(_, time)| time);
     let writes_offset = time_part.contains(['+', '-', 'Z', 'z']);
     if writes_offset && offset.is_none() {
         return None;
@@ -131,18 +136,26 @@ pub fn within(value: &Temporal, reference: &Temporal, window: Window) -> Truth {
         }
         Window::Days { days, direction } => {
             let span = i64::from(days).days();
-            range_test(value, reference, direction, |d, forward| shift(d, span, forward))
+            range_test(value, reference, direction, |d, forward| {
+                shift(d, span, forward)
+            })
         }
         Window::Months { months, direction } => {
             let span = i64::from(months).months();
-            range_test(value, reference, direction, |d, forward| shift(d, span, forward))
+            range_test(value, reference, direction, |d, forward| {
+                shift(d, span, forward)
+            })
         }
         Window::Years { years, direction } => {
             let span = i64::from(years).years();
-            range_test(value, reference, direction, |d, forward| shift(d, span, forward))
+            range_test(value, reference, direction, |d, forward| {
+                shift(d, span, forward)
+            })
         }
         Window::BusinessDays { days, direction } => {
-            range_test(value, reference, direction, |d, forward| add_business_days(d, days, forward))
+            range_test(value, reference, direction, |d, forward| {
+                add_business_days(d, days, forward)
+            })
         }
     }
 }
@@ -158,9 +171,24 @@ fn range_test(
     let (v_first, v_last) = value.days();
     let (r_first, r_last) = reference.days();
     let (surely_lo, surely_hi, maybe_lo, maybe_hi) = match direction {
-        Direction::After => (Some(r_last), step(r_first, true), Some(r_first), step(r_last, true)),
-        Direction::Before => (step(r_last, false), Some(r_first), step(r_first, false), Some(r_last)),
-        Direction::Around => (step(r_last, false), step(r_first, true), step(r_first, false), step(r_last, true)),
+        Direction::After => (
+            Some(r_last),
+            step(r_first, true),
+            Some(r_first),
+            step(r_last, true),
+        ),
+        Direction::Before => (
+            step(r_last, false),
+            Some(r_first),
+            step(r_first, false),
+            Some(r_last),
+        ),
+        Direction::Around => (
+            step(r_last, false),
+            step(r_first, true),
+            step(r_first, false),
+            step(r_last, true),
+        ),
     };
     let (Some(maybe_lo), Some(maybe_hi)) = (maybe_lo, maybe_hi) else {
         return Truth::Unknown;
@@ -213,7 +241,10 @@ pub fn order(value: &Temporal, other: &Temporal, relation: DateOrder) -> Truth {
     // on it: "on or before 2026-03-31" includes 2026-03-31T10:05.
     let whole_day = matches!(value, Temporal::Day(_)) || matches!(other, Temporal::Day(_));
     let same_single_day = v_first == v_last && o_first == o_last && v_first == o_first;
-    if whole_day && same_single_day && matches!(relation, DateOrder::OnOrBefore | DateOrder::OnOrAfter) {
+    if whole_day
+        && same_single_day
+        && matches!(relation, DateOrder::OnOrBefore | DateOrder::OnOrAfter)
+    {
         return Truth::True;
     }
     let (earlier, later) = match relation {
@@ -281,69 +312,185 @@ mod tests {
         assert!(matches!(t("2026-02"), Temporal::Partial { .. }));
         assert_eq!(t("2026-02").days().1, Date::new(2026, 2, 28).unwrap());
         assert!(matches!(t("2026-03-03"), Temporal::Day(_)));
-        assert!(matches!(t("2026-03-03T10:00:00-05:00"), Temporal::DateTime { offset: Some(_), .. }));
-        assert!(matches!(t("2026-03-03T10:00:00Z"), Temporal::DateTime { offset: Some(_), .. }));
-        assert!(matches!(t("2026-03-03T10:00:00"), Temporal::DateTime { offset: None, .. }));
-        assert!(matches!(t("2026-03-03 10:00"), Temporal::DateTime { offset: None, .. }));
+        assert!(matches!(
+            t("2026-03-03T10:00:00-05:00"),
+            Temporal::DateTime {
+                offset: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            t("2026-03-03T10:00:00Z"),
+            Temporal::DateTime {
+                offset: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            t("2026-03-03T10:00:00"),
+            Temporal::DateTime { offset: None, .. }
+        ));
+        assert!(matches!(
+            t("2026-03-03 10:00"),
+            Temporal::DateTime { offset: None, .. }
+        ));
         assert!(Temporal::parse("IGNORED_FIELD").is_none());
         assert!(Temporal::parse("2026-02-30").is_none());
     }
 
     #[test]
     fn date_time_keeps_its_written_day() {
-        assert_eq!(t("2026-03-03T23:30:00-05:00").days().0, Date::new(2026, 3, 3).unwrap());
+        assert_eq!(
+            t("2026-03-03T23:30:00-05:00").days().0,
+            Date::new(2026, 3, 3).unwrap()
+        );
     }
 
     #[test]
     fn same_day() {
-        assert_eq!(within(&t("2026-03-03T09:00:00-05:00"), &t("2026-03-03"), Window::SameDay), Truth::True);
-        assert_eq!(within(&t("2026-03-04T09:00:00-05:00"), &t("2026-03-03"), Window::SameDay), Truth::False);
-        assert_eq!(within(&t("2026-03"), &t("2026-03-03"), Window::SameDay), Truth::Unknown);
-        assert_eq!(within(&t("2026-04"), &t("2026-03-03"), Window::SameDay), Truth::False);
+        assert_eq!(
+            within(
+                &t("2026-03-03T09:00:00-05:00"),
+                &t("2026-03-03"),
+                Window::SameDay
+            ),
+            Truth::True
+        );
+        assert_eq!(
+            within(
+                &t("2026-03-04T09:00:00-05:00"),
+                &t("2026-03-03"),
+                Window::SameDay
+            ),
+            Truth::False
+        );
+        assert_eq!(
+            within(&t("2026-03"), &t("2026-03-03"), Window::SameDay),
+            Truth::Unknown
+        );
+        assert_eq!(
+            within(&t("2026-04"), &t("2026-03-03"), Window::SameDay),
+            Truth::False
+        );
     }
 
     #[test]
     fn same_month() {
-        assert_eq!(within(&t("2026-03-31"), &t("2026-03-01"), Window::SameMonth), Truth::True);
-        assert_eq!(within(&t("2026-04-01"), &t("2026-03-31"), Window::SameMonth), Truth::False);
-        assert_eq!(within(&t("2026-03"), &t("2026-03-15"), Window::SameMonth), Truth::True);
-        assert_eq!(within(&t("2026"), &t("2026-03-15"), Window::SameMonth), Truth::Unknown);
+        assert_eq!(
+            within(&t("2026-03-31"), &t("2026-03-01"), Window::SameMonth),
+            Truth::True
+        );
+        assert_eq!(
+            within(&t("2026-04-01"), &t("2026-03-31"), Window::SameMonth),
+            Truth::False
+        );
+        assert_eq!(
+            within(&t("2026-03"), &t("2026-03-15"), Window::SameMonth),
+            Truth::True
+        );
+        assert_eq!(
+            within(&t("2026"), &t("2026-03-15"), Window::SameMonth),
+            Truth::Unknown
+        );
     }
 
     #[test]
     fn day_windows() {
-        let after = Window::Days { days: 3, direction: Direction::After };
-        assert_eq!(within(&t("2026-03-06"), &t("2026-03-03"), after), Truth::True);
-        assert_eq!(within(&t("2026-03-07"), &t("2026-03-03"), after), Truth::False);
-        assert_eq!(within(&t("2026-03-02"), &t("2026-03-03"), after), Truth::False);
-        let around = Window::Days { days: 1, direction: Direction::Around };
-        assert_eq!(within(&t("2026-03-02"), &t("2026-03-03"), around), Truth::True);
-        let before = Window::Days { days: 2, direction: Direction::Before };
-        assert_eq!(within(&t("2026-03-01"), &t("2026-03-03"), before), Truth::True);
-        assert_eq!(within(&t("2026-03-04"), &t("2026-03-03"), before), Truth::False);
+        let after = Window::Days {
+            days: 3,
+            direction: Direction::After,
+        };
+        assert_eq!(
+            within(&t("2026-03-06"), &t("2026-03-03"), after),
+            Truth::True
+        );
+        assert_eq!(
+            within(&t("2026-03-07"), &t("2026-03-03"), after),
+            Truth::False
+        );
+        assert_eq!(
+            within(&t("2026-03-02"), &t("2026-03-03"), after),
+            Truth::False
+        );
+        let around = Window::Days {
+            days: 1,
+            direction: Direction::Around,
+        };
+        assert_eq!(
+            within(&t("2026-03-02"), &t("2026-03-03"), around),
+            Truth::True
+        );
+        let before = Window::Days {
+            days: 2,
+            direction: Direction::Before,
+        };
+        assert_eq!(
+            within(&t("2026-03-01"), &t("2026-03-03"), before),
+            Truth::True
+        );
+        assert_eq!(
+            within(&t("2026-03-04"), &t("2026-03-03"), before),
+            Truth::False
+        );
     }
 
     #[test]
     fn month_and_year_windows_follow_the_calendar() {
-        let year_before = Window::Years { years: 1, direction: Direction::Before };
-        assert_eq!(within(&t("2025-03-03"), &t("2026-03-03"), year_before), Truth::True);
-        assert_eq!(within(&t("2025-03-02"), &t("2026-03-03"), year_before), Truth::False);
+        let year_before = Window::Years {
+            years: 1,
+            direction: Direction::Before,
+        };
+        assert_eq!(
+            within(&t("2025-03-03"), &t("2026-03-03"), year_before),
+            Truth::True
+        );
+        assert_eq!(
+            within(&t("2025-03-02"), &t("2026-03-03"), year_before),
+            Truth::False
+        );
         // A leap day steps back a year to February 28.
-        assert_eq!(within(&t("2023-02-28"), &t("2024-02-29"), year_before), Truth::True);
-        assert_eq!(within(&t("2023-02-27"), &t("2024-02-29"), year_before), Truth::False);
-        let month_after = Window::Months { months: 1, direction: Direction::After };
-        assert_eq!(within(&t("2026-02-28"), &t("2026-01-31"), month_after), Truth::True);
-        assert_eq!(within(&t("2026-03-01"), &t("2026-01-31"), month_after), Truth::False);
+        assert_eq!(
+            within(&t("2023-02-28"), &t("2024-02-29"), year_before),
+            Truth::True
+        );
+        assert_eq!(
+            within(&t("2023-02-27"), &t("2024-02-29"), year_before),
+            Truth::False
+        );
+        let month_after = Window::Months {
+            months: 1,
+            direction: Direction::After,
+        };
+        assert_eq!(
+            within(&t("2026-02-28"), &t("2026-01-31"), month_after),
+            Truth::True
+        );
+        assert_eq!(
+            within(&t("2026-03-01"), &t("2026-01-31"), month_after),
+            Truth::False
+        );
     }
 
     #[test]
     fn business_days_skip_weekends() {
         // 2026-03-06 is a Friday; four business days later is Thursday 03-12.
         let friday = Date::new(2026, 3, 6).unwrap();
-        assert_eq!(add_business_days(friday, 4, true), Some(Date::new(2026, 3, 12).unwrap()));
-        let window = Window::BusinessDays { days: 4, direction: Direction::After };
-        assert_eq!(within(&t("2026-03-12"), &t("2026-03-06"), window), Truth::True);
-        assert_eq!(within(&t("2026-03-13"), &t("2026-03-06"), window), Truth::False);
+        assert_eq!(
+            add_business_days(friday, 4, true),
+            Some(Date::new(2026, 3, 12).unwrap())
+        );
+        let window = Window::BusinessDays {
+            days: 4,
+            direction: Direction::After,
+        };
+        assert_eq!(
+            within(&t("2026-03-12"), &t("2026-03-06"), window),
+            Truth::True
+        );
+        assert_eq!(
+            within(&t("2026-03-13"), &t("2026-03-06"), window),
+            Truth::False
+        );
     }
 
     #[test]
@@ -361,19 +508,55 @@ mod tests {
         assert_eq!(order(&time, &day, DateOrder::OnOrBefore), Truth::True);
         assert_eq!(order(&time, &day, DateOrder::OnOrAfter), Truth::True);
         assert_eq!(order(&day, &time, DateOrder::OnOrBefore), Truth::True);
-        assert_eq!(order(&t("2026-04-01T08:00:00-05:00"), &day, DateOrder::OnOrBefore), Truth::False);
+        assert_eq!(
+            order(&t("2026-04-01T08:00:00-05:00"), &day, DateOrder::OnOrBefore),
+            Truth::False
+        );
         // Strict order within the same day stays undecided.
         assert_eq!(order(&time, &day, DateOrder::Before), Truth::Unknown);
     }
 
     #[test]
     fn ordering_that_precision_cannot_settle_is_unknown() {
-        assert_eq!(order(&t("2026-03-03T09:00:00"), &t("2026-03-03T10:00:00Z"), DateOrder::Before), Truth::Unknown);
-        assert_eq!(order(&t("2026-03"), &t("2026-03-10"), DateOrder::Before), Truth::Unknown);
-        assert_eq!(order(&t("2026-02"), &t("2026-03-10"), DateOrder::Before), Truth::True);
-        assert_eq!(order(&t("2026-03-03"), &t("2026-03-03T10:00:00Z"), DateOrder::Before), Truth::Unknown);
-        assert_eq!(order(&t("2026-03-03"), &t("2026-03-03"), DateOrder::OnOrBefore), Truth::True);
-        assert_eq!(order(&t("2026-03-03T09:00:00"), &t("2026-03-03T10:00:00Z"), DateOrder::OnOrBefore), Truth::Unknown);
-        assert_eq!(order(&t("2026-03-03"), &t("2026-03-03"), DateOrder::Before), Truth::False);
+        assert_eq!(
+            order(
+                &t("2026-03-03T09:00:00"),
+                &t("2026-03-03T10:00:00Z"),
+                DateOrder::Before
+            ),
+            Truth::Unknown
+        );
+        assert_eq!(
+            order(&t("2026-03"), &t("2026-03-10"), DateOrder::Before),
+            Truth::Unknown
+        );
+        assert_eq!(
+            order(&t("2026-02"), &t("2026-03-10"), DateOrder::Before),
+            Truth::True
+        );
+        assert_eq!(
+            order(
+                &t("2026-03-03"),
+                &t("2026-03-03T10:00:00Z"),
+                DateOrder::Before
+            ),
+            Truth::Unknown
+        );
+        assert_eq!(
+            order(&t("2026-03-03"), &t("2026-03-03"), DateOrder::OnOrBefore),
+            Truth::True
+        );
+        assert_eq!(
+            order(
+                &t("2026-03-03T09:00:00"),
+                &t("2026-03-03T10:00:00Z"),
+                DateOrder::OnOrBefore
+            ),
+            Truth::Unknown
+        );
+        assert_eq!(
+            order(&t("2026-03-03"), &t("2026-03-03"), DateOrder::Before),
+            Truth::False
+        );
     }
 }

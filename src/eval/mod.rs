@@ -18,8 +18,8 @@ use crate::record::Record;
 use crate::rules::{Pack, Rule, RuleScope, RuleSet, TemplateContext};
 
 pub use condition::normalize_text;
-pub use patient_month::{PatientMonthReport, PatientMonthResult, PatientMonths};
 use condition::{eval, Ctx, Trace};
+pub use patient_month::{PatientMonthReport, PatientMonthResult, PatientMonths};
 
 /// Three-valued truth: a comparison the record's precision cannot settle is
 /// `Unknown`, never a guess.
@@ -151,7 +151,9 @@ pub fn evaluate_pack(rules: &RuleSet, pack: &Pack, record: &Record) -> PackResul
             Truth::Unknown => Outcome::Undecided,
         };
         if outcome != Outcome::Pass {
-            result.findings.push(finding(rules, pack, rule, record, outcome, &trace));
+            result
+                .findings
+                .push(finding(rules, pack, rule, record, outcome, &trace));
         }
         result.rules.push(RuleResult {
             code: rule.code.clone(),
@@ -203,7 +205,9 @@ pub fn check_pack(rules: &RuleSet, pack: &Pack, records: &[Record]) -> BTreeMap<
     for result in patient_months.finish().results {
         if let Some(check) = checks.get_mut(&result.rule.code) {
             check.evaluated += 1;
-            check.findings.extend(result.findings.into_iter().map(|(_, finding)| finding));
+            check
+                .findings
+                .extend(result.findings.into_iter().map(|(_, finding)| finding));
         }
     }
     checks
@@ -305,7 +309,9 @@ pub(crate) fn build_finding(
     // the record must be made precise, but it is not known to be wrong.
     let severity = match outcome {
         Outcome::Undecided => {
-            message = format!("{message} (cannot be decided: a date in the record is not precise enough)");
+            message = format!(
+                "{message} (cannot be decided: a date in the record is not precise enough)"
+            );
             rule.severity.min(Severity::Warning)
         }
         _ => rule.severity,
@@ -322,7 +328,10 @@ pub(crate) fn build_finding(
         message,
         help: rules.render(&rule.help_template, &context),
         citation: rule.citation.clone(),
-        pointer: misses.first().map(|m| m.pointer.clone()).unwrap_or_default(),
+        pointer: misses
+            .first()
+            .map(|m| m.pointer.clone())
+            .unwrap_or_default(),
         misses,
         evidence,
     }

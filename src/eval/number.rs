@@ -37,7 +37,11 @@ fn parse(text: &str) -> Option<Decimal> {
         None => (unsigned, 0),
     };
     let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if !integer.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+    if !integer
+        .bytes()
+        .chain(fraction.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let fraction_len = i64::try_from(fraction.len()).ok()?;
@@ -46,11 +50,21 @@ fn parse(text: &str) -> Option<Decimal> {
     let leading_trimmed = all_digits.trim_start_matches('0');
     let digits = leading_trimmed.trim_end_matches('0');
     if digits.is_empty() {
-        return Some(Decimal { negative: false, digits: String::new(), exponent: 0 });
+        return Some(Decimal {
+            negative: false,
+            digits: String::new(),
+            exponent: 0,
+        });
     }
     let trailing_zeros = i64::try_from(leading_trimmed.len() - digits.len()).ok()?;
-    let exponent = exponent.checked_sub(fraction_len)?.checked_add(trailing_zeros)?;
-    Some(Decimal { negative, digits: digits.to_string(), exponent })
+    let exponent = exponent
+        .checked_sub(fraction_len)?
+        .checked_add(trailing_zeros)?;
+    Some(Decimal {
+        negative,
+        digits: digits.to_string(),
+        exponent,
+    })
 }
 
 #[cfg(test)]
@@ -63,8 +77,14 @@ mod tests {
 
     #[test]
     fn integers_beyond_53_bits_differ() {
-        assert!(!numbers_equal(&number("9007199254740993"), &number("9007199254740992")));
-        assert!(numbers_equal(&number("9007199254740993"), &number("9007199254740993")));
+        assert!(!numbers_equal(
+            &number("9007199254740993"),
+            &number("9007199254740992")
+        ));
+        assert!(numbers_equal(
+            &number("9007199254740993"),
+            &number("9007199254740993")
+        ));
     }
 
     #[test]
@@ -79,12 +99,18 @@ mod tests {
     #[test]
     fn sign_and_digits_matter() {
         assert!(!numbers_equal(&number("-1"), &number("1")));
-        assert!(!numbers_equal(&number("0.7000000000000001"), &number("0.7")));
+        assert!(!numbers_equal(
+            &number("0.7000000000000001"),
+            &number("0.7")
+        ));
         assert!(!numbers_equal(&number("10"), &number("1")));
     }
 
     #[test]
     fn huge_exponent_does_not_overflow() {
-        assert!(!numbers_equal(&number("1e9223372036854775807"), &number("1")));
+        assert!(!numbers_equal(
+            &number("1e9223372036854775807"),
+            &number("1")
+        ));
     }
 }

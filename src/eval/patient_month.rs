@@ -127,7 +127,8 @@ impl<'r> PatientMonths<'r> {
                     continue;
                 }
                 let condition = rule.members.as_ref().or(pack.applies_when.as_ref());
-                let joins = condition.is_none_or(|c| eval(c, ctx, &mut Trace::default()) == Truth::True);
+                let joins =
+                    condition.is_none_or(|c| eval(c, ctx, &mut Trace::default()) == Truth::True);
                 if !joins {
                     continue;
                 }
@@ -152,7 +153,12 @@ impl<'r> PatientMonths<'r> {
         let mut groups: BTreeMap<(usize, usize, &str, Option<&str>), Vec<usize>> = BTreeMap::new();
         for member in &self.members {
             groups
-                .entry((member.pack, member.rule, &member.patient, member.month.as_deref()))
+                .entry((
+                    member.pack,
+                    member.rule,
+                    &member.patient,
+                    member.month.as_deref(),
+                ))
                 .or_default()
                 .push(member.record);
         }
@@ -161,7 +167,9 @@ impl<'r> PatientMonths<'r> {
         for ((pack_index, rule_index, patient, month), members) in groups {
             match month {
                 Some(month) => {
-                    if let Some(result) = self.evaluate(pack_index, rule_index, patient, month, members) {
+                    if let Some(result) =
+                        self.evaluate(pack_index, rule_index, patient, month, members)
+                    {
                         results.push(result);
                     }
                 }
@@ -208,7 +216,10 @@ impl<'r> PatientMonths<'r> {
             Truth::False => Outcome::Fail,
             Truth::Unknown => Outcome::Undecided,
         };
-        let record_ids: Vec<String> = members.iter().map(|&i| self.records[i].id.clone()).collect();
+        let record_ids: Vec<String> = members
+            .iter()
+            .map(|&i| self.records[i].id.clone())
+            .collect();
         let mut findings = Vec::new();
         if outcome != Outcome::Pass {
             for (position, &record_index) in members.iter().enumerate() {
@@ -239,7 +250,13 @@ impl<'r> PatientMonths<'r> {
         })
     }
 
-    fn undecided(&self, pack_index: usize, rule_index: usize, patient: &str, record_index: usize) -> PatientMonthResult {
+    fn undecided(
+        &self,
+        pack_index: usize,
+        rule_index: usize,
+        patient: &str,
+        record_index: usize,
+    ) -> PatientMonthResult {
         let pack = &self.rules.packs[pack_index];
         let rule = &pack.rules[rule_index];
         let record = &self.records[record_index];
@@ -257,7 +274,13 @@ impl<'r> PatientMonths<'r> {
             record,
             group: Some((record.date_of_service().unwrap_or_default(), &record_ids)),
         };
-        let finding = build_finding(self.rules, source, Outcome::Undecided, vec![miss.clone()], Vec::new());
+        let finding = build_finding(
+            self.rules,
+            source,
+            Outcome::Undecided,
+            vec![miss.clone()],
+            Vec::new(),
+        );
         PatientMonthResult {
             pack: pack.id.clone(),
             version: pack.version.clone(),
@@ -302,11 +325,17 @@ fn located_in(position: usize, trace: &Trace, record_ids: &[String]) -> (Vec<Mis
     let mut elsewhere = Vec::new();
     for miss in &trace.misses {
         if let Some(pointer) = relocate(&miss.pointer) {
-            own.push(Miss { pointer, ..miss.clone() });
+            own.push(Miss {
+                pointer,
+                ..miss.clone()
+            });
             continue;
         }
         let found = match other_record(&miss.pointer).and_then(|index| record_ids.get(index)) {
-            Some(id) => Some(format!("in record {id}: {}", miss.found.as_deref().unwrap_or("found"))),
+            Some(id) => Some(format!(
+                "in record {id}: {}",
+                miss.found.as_deref().unwrap_or("found")
+            )),
             None => miss.found.clone(),
         };
         elsewhere.push(Miss {
@@ -344,7 +373,10 @@ mod tests {
     fn month_of_dates() {
         assert_eq!(month_of("2026-03-31"), Some("2026-03".to_string()));
         assert_eq!(month_of("2026-03"), Some("2026-03".to_string()));
-        assert_eq!(month_of("2026-03-31T23:30:00-05:00"), Some("2026-03".to_string()));
+        assert_eq!(
+            month_of("2026-03-31T23:30:00-05:00"),
+            Some("2026-03".to_string())
+        );
         assert_eq!(month_of("2026"), None);
     }
 
@@ -371,7 +403,11 @@ mod tests {
         assert_eq!(pointers, ["/service_lines/2"]);
         let (misses, _) = located_in(10, &trace, &ids);
         let found: Vec<Option<&str>> = misses.iter().map(|m| m.found.as_deref()).collect();
-        assert_eq!(found, [Some("in record E0: found"), Some("in record E1: found")], "/records/1 is not /records/10's prefix");
+        assert_eq!(
+            found,
+            [Some("in record E0: found"), Some("in record E1: found")],
+            "/records/1 is not /records/10's prefix"
+        );
         assert!(misses.iter().all(|m| m.pointer.is_empty()));
     }
 

@@ -277,13 +277,18 @@ impl MappingFileError {
             "claimlint::fhir-mapping",
             &self.path,
             &self.text,
-            self.problems.iter().map(|p| (p.message.as_str(), &p.span, p.help.as_deref())),
+            self.problems
+                .iter()
+                .map(|p| (p.message.as_str(), &p.span, p.help.as_deref())),
         )
     }
 
     /// Returns the 1-based line and column of each problem, for plain reports.
     pub fn locations(&self) -> Vec<(usize, usize, &str)> {
-        crate::yaml::file_locations(&self.text, self.problems.iter().map(|p| (p.message.as_str(), &p.span)))
+        crate::yaml::file_locations(
+            &self.text,
+            self.problems.iter().map(|p| (p.message.as_str(), &p.span)),
+        )
     }
 }
 

@@ -64,7 +64,12 @@ pub struct LoadedFile {
 
 /// Reads one file's bytes, decompressing them first when they are gzip.
 /// [`load_reader`] reads NDJSON without holding the whole file.
-pub fn load_file(name: Arc<str>, bytes: &[u8], framing: Framing, schema: &RecordSchema) -> LoadedFile {
+pub fn load_file(
+    name: Arc<str>,
+    bytes: &[u8],
+    framing: Framing,
+    schema: &RecordSchema,
+) -> LoadedFile {
     let mut loaded = LoadedFile::default();
     let file_origin = Origin::new(name.clone(), None, "");
 
@@ -92,7 +97,8 @@ pub fn load_file(name: Arc<str>, bytes: &[u8], framing: Framing, schema: &Record
                 ),
             };
             loaded.errors.push(
-                InputError::new(InputErrorKind::InvalidUtf8, file_origin, message).with_help(problem.help()),
+                InputError::new(InputErrorKind::InvalidUtf8, file_origin, message)
+                    .with_help(problem.help()),
             );
             return loaded;
         }
@@ -117,7 +123,12 @@ pub fn load_file(name: Arc<str>, bytes: &[u8], framing: Framing, schema: &Record
                 Ok(value) => {
                     let duplicates = duplicate_key_errors(&name, None, text);
                     if duplicates.is_empty() {
-                        classify(value, Origin::new(name.clone(), None, ""), schema, &mut loaded);
+                        classify(
+                            value,
+                            Origin::new(name.clone(), None, ""),
+                            schema,
+                            &mut loaded,
+                        );
                     } else {
                         loaded.errors.extend(duplicates);
                     }
@@ -154,12 +165,19 @@ fn load_ndjson(name: &Arc<str>, text: &str, schema: &RecordSchema, loaded: &mut 
             Ok(value) => {
                 let duplicates = duplicate_key_errors(name, Some(number), line);
                 if duplicates.is_empty() {
-                    classify(value, Origin::new(name.clone(), Some(number), ""), schema, loaded);
+                    classify(
+                        value,
+                        Origin::new(name.clone(), Some(number), ""),
+                        schema,
+                        loaded,
+                    );
                 } else {
                     loaded.errors.extend(duplicates);
                 }
             }
-            Err(error) => loaded.errors.push(parse_error(name, Some(number), line, &error)),
+            Err(error) => loaded
+                .errors
+                .push(parse_error(name, Some(number), line, &error)),
         }
     }
 }
@@ -192,7 +210,12 @@ fn duplicate_key_errors(name: &Arc<str>, line: Option<usize>, text: &str) -> Vec
         .collect()
 }
 
-fn parse_error(name: &Arc<str>, line: Option<usize>, text: &str, error: &serde_json::Error) -> InputError {
+fn parse_error(
+    name: &Arc<str>,
+    line: Option<usize>,
+    text: &str,
+    error: &serde_json::Error,
+) -> InputError {
     let offset = offset_of(text, error.line(), error.column());
     let (message, help) = match error.classify() {
         serde_json::error::Category::Eof => (
@@ -213,21 +236,28 @@ fn parse_error(name: &Arc<str>, line: Option<usize>, text: &str, error: &serde_j
         ),
         _ => (format!("invalid JSON: {}", strip_position(&error.to_string())), "fix the JSON syntax"),
     };
-    InputError::new(InputErrorKind::InvalidJson, Origin::new(name.clone(), line, ""), message)
-        .with_span(offset..offset + 1)
-        .with_help(help)
+    InputError::new(
+        InputErrorKind::InvalidJson,
+        Origin::new(name.clone(), line, ""),
+        message,
+    )
+    .with_span(offset..offset + 1)
+    .with_help(help)
 }
 
 /// serde_json names a lone surrogate escape after how it ends: another
 /// escape that is not a low surrogate, or any other character.
 fn is_surrogate_error(error: &serde_json::Error) -> bool {
     let message = error.to_string();
-    message.starts_with("lone leading surrogate") || message.starts_with("unexpected end of hex escape")
+    message.starts_with("lone leading surrogate")
+        || message.starts_with("unexpected end of hex escape")
 }
 
 /// serde_json appends " at line L column C"; the location is shown apart.
 fn strip_position(message: &str) -> &str {
-    message.rsplit_once(" at line ").map_or(message, |(head, _)| head)
+    message
+        .rsplit_once(" at line ")
+        .map_or(message, |(head, _)| head)
 }
 
 /// Converts serde_json's 1-based line and column into a byte offset.
@@ -246,8 +276,12 @@ fn classify(value: Value, origin: Origin, schema: &RecordSchema, loaded: &mut Lo
         Value::Array(items) => {
             if items.is_empty() {
                 loaded.errors.push(
-                    InputError::new(InputErrorKind::Unrecognized, origin.clone(), "the JSON array is empty")
-                        .with_help("export at least one encounter record"),
+                    InputError::new(
+                        InputErrorKind::Unrecognized,
+                        origin.clone(),
+                        "the JSON array is empty",
+                    )
+                    .with_help("export at least one encounter record"),
                 );
             }
             for (index, item) in items.into_iter().enumerate() {
@@ -272,7 +306,9 @@ fn classify_one(value: Value, origin: Origin, schema: &RecordSchema, loaded: &mu
                     origin.child("/record_type"),
                     "unsupported record_type",
                 )
-                .with_help(format!("this version of claimlint reads `{RECORD_TYPE}` records")),
+                .with_help(format!(
+                    "this version of claimlint reads `{RECORD_TYPE}` records"
+                )),
             );
             return;
         }
@@ -301,7 +337,9 @@ fn classify_one(value: Value, origin: Origin, schema: &RecordSchema, loaded: &mu
                     origin.child(&violation.pointer),
                     format!("record {id}: {}", violation.message),
                 )
-                .with_help("fix the field so the record matches schemas/encounter-record.schema.json"),
+                .with_help(
+                    "fix the field so the record matches schemas/encounter-record.schema.json",
+                ),
             );
         }
         return;
@@ -329,7 +367,12 @@ mod tests {
     use super::*;
 
     fn load(name: &str, text: &str) -> LoadedFile {
-        load_file(Arc::from(name), text.as_bytes(), Framing::from_path(name), &RecordSchema::new())
+        load_file(
+            Arc::from(name),
+            text.as_bytes(),
+            Framing::from_path(name),
+            &RecordSchema::new(),
+        )
     }
 
     const RECORD: &str = r#"{"record_type":"claimlint.encounter/v1","patient":{"id":"p1"},"encounter":{"id":"e1","date_of_service":"2026-03-03"}}"#;
@@ -371,7 +414,12 @@ mod tests {
     fn bom_is_accepted() {
         let mut bytes = vec![0xef, 0xbb, 0xbf];
         bytes.extend_from_slice(RECORD.as_bytes());
-        let loaded = load_file(Arc::from("a.json"), &bytes, Framing::Json, &RecordSchema::new());
+        let loaded = load_file(
+            Arc::from("a.json"),
+            &bytes,
+            Framing::Json,
+            &RecordSchema::new(),
+        );
         assert_eq!(loaded.records.len(), 1);
     }
 
@@ -379,21 +427,40 @@ mod tests {
     fn invalid_utf8_is_located_by_byte() {
         let mut bytes = b"{\"a\": \"".to_vec();
         bytes.push(0xff);
-        let loaded = load_file(Arc::from("a.json"), &bytes, Framing::Json, &RecordSchema::new());
-        assert_eq!(loaded.errors[0].message, "invalid UTF-8 at byte 7 (line 1, column 8)");
+        let loaded = load_file(
+            Arc::from("a.json"),
+            &bytes,
+            Framing::Json,
+            &RecordSchema::new(),
+        );
+        assert_eq!(
+            loaded.errors[0].message,
+            "invalid UTF-8 at byte 7 (line 1, column 8)"
+        );
     }
 
     #[test]
     fn utf16_is_named() {
         let bytes = [0xff, 0xfe, b'{', 0, b'}', 0];
-        let loaded = load_file(Arc::from("a.json"), &bytes, Framing::Json, &RecordSchema::new());
-        assert_eq!(loaded.errors[0].message, "the file is UTF-16 text; claimlint reads UTF-8");
+        let loaded = load_file(
+            Arc::from("a.json"),
+            &bytes,
+            Framing::Json,
+            &RecordSchema::new(),
+        );
+        assert_eq!(
+            loaded.errors[0].message,
+            "the file is UTF-16 text; claimlint reads UTF-8"
+        );
     }
 
     #[test]
     fn concatenated_documents_are_reported() {
         let loaded = load("a.json", &format!("{RECORD}{RECORD}"));
-        assert_eq!(loaded.errors[0].message, "several JSON documents in one file");
+        assert_eq!(
+            loaded.errors[0].message,
+            "several JSON documents in one file"
+        );
     }
 
     #[test]
@@ -401,14 +468,22 @@ mod tests {
         let text = RECORD.replace("2026-03-03", "IGNORED_FIELD");
         let loaded = load("a.json", &text);
         assert!(loaded.records.is_empty());
-        assert_eq!(loaded.errors[0].origin.pointer, "/encounter/date_of_service");
+        assert_eq!(
+            loaded.errors[0].origin.pointer,
+            "/encounter/date_of_service"
+        );
         assert!(!loaded.errors[0].message.contains("IGNORED_FIELD"));
     }
 
     #[test]
     fn empty_and_corrupt_gzip_files_are_reported() {
         assert_eq!(load("a.json", "  \n").errors[0].kind, InputErrorKind::Empty);
-        let loaded = load_file(Arc::from("a.ndjson"), &[0x1f, 0x8b, 8, 0], Framing::Ndjson, &RecordSchema::new());
+        let loaded = load_file(
+            Arc::from("a.ndjson"),
+            &[0x1f, 0x8b, 8, 0],
+            Framing::Ndjson,
+            &RecordSchema::new(),
+        );
         assert_eq!(loaded.errors[0].kind, InputErrorKind::Compressed);
     }
 
@@ -421,7 +496,10 @@ mod tests {
         let error = &loaded.errors[0];
         assert_eq!(error.kind, InputErrorKind::DuplicateKey);
         assert_eq!(error.origin.pointer, "/patient");
-        assert_eq!(error.message, "duplicate key `id` in object /patient; it first appears at line 1, column 52");
+        assert_eq!(
+            error.message,
+            "duplicate key `id` in object /patient; it first appears at line 1, column 52"
+        );
         let span = error.span.clone().unwrap();
         assert_eq!(&text[span], "\"id\"");
     }

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use flate2::bufread::MultiGzDecoder;
 
-use super::{classify, duplicate_key_errors, load_file, parse_error, Framing, InputError, InputErrorKind, LoadedFile};
+use super::{
+    classify, duplicate_key_errors, load_file, parse_error, Framing, InputError, InputErrorKind,
+    LoadedFile,
+};
 use crate::record::{Origin, Record, RecordSchema};
 
 /// The first two bytes of every gzip member (RFC 1952).
@@ -102,7 +105,9 @@ fn load_plain(
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(error) => {
-                if let Some(stop) = utf8_error(&name, number, line_offset, bytes, &error, &mut loaded) {
+                if let Some(stop) =
+                    utf8_error(&name, number, line_offset, bytes, &error, &mut loaded)
+                {
                     loaded.errors.push(stop);
                     break;
                 }
@@ -119,8 +124,12 @@ fn load_plain(
     }
     if loaded.documents == 0 && loaded.errors.is_empty() {
         loaded.errors.push(
-            InputError::new(InputErrorKind::Empty, Origin::new(name, None, ""), "the file is empty")
-                .with_help("check that the export finished writing this file"),
+            InputError::new(
+                InputErrorKind::Empty,
+                Origin::new(name, None, ""),
+                "the file is empty",
+            )
+            .with_help("check that the export finished writing this file"),
         );
     }
     loaded
@@ -138,13 +147,20 @@ fn load_line(
         Ok(value) => {
             let duplicates = duplicate_key_errors(name, Some(number), text);
             if duplicates.is_empty() {
-                classify(value, Origin::new(name.clone(), Some(number), ""), schema, loaded);
+                classify(
+                    value,
+                    Origin::new(name.clone(), Some(number), ""),
+                    schema,
+                    loaded,
+                );
                 loaded.records.drain(..).for_each(on_record);
             } else {
                 loaded.errors.extend(duplicates);
             }
         }
-        Err(error) => loaded.errors.push(parse_error(name, Some(number), text, &error)),
+        Err(error) => loaded
+            .errors
+            .push(parse_error(name, Some(number), text, &error)),
     }
 }
 
@@ -223,9 +239,13 @@ mod tests {
 
     fn stream(name: &str, bytes: &[u8]) -> (Vec<Record>, LoadedFile) {
         let mut records = Vec::new();
-        let loaded = load_reader(Arc::from(name), bytes, Framing::from_path(name), &RecordSchema::new(), &mut |r| {
-            records.push(r)
-        });
+        let loaded = load_reader(
+            Arc::from(name),
+            bytes,
+            Framing::from_path(name),
+            &RecordSchema::new(),
+            &mut |r| records.push(r),
+        );
         (records, loaded)
     }
 
@@ -235,9 +255,17 @@ mod tests {
 
     #[test]
     fn ndjson_stream_matches_whole_file_loading() {
-        let text = format!("\u{feff}{RECORD}\r\n\r\n{{\"broken\n{}\n{{\"hello\": 1}}", record_with_id(2));
+        let text = format!(
+            "\u{feff}{RECORD}\r\n\r\n{{\"broken\n{}\n{{\"hello\": 1}}",
+            record_with_id(2)
+        );
         let (records, loaded) = stream("a.ndjson", text.as_bytes());
-        let whole = load_file(Arc::from("a.ndjson"), text.as_bytes(), Framing::Ndjson, &RecordSchema::new());
+        let whole = load_file(
+            Arc::from("a.ndjson"),
+            text.as_bytes(),
+            Framing::Ndjson,
+            &RecordSchema::new(),
+        );
 
         assert!(loaded.records.is_empty(), "records are passed on, not kept");
         assert_eq!(records.len(), whole.records.len());
@@ -270,7 +298,12 @@ mod tests {
     #[test]
     fn gzip_json_file_is_decompressed() {
         let array = format!("[{RECORD},{}]", record_with_id(2));
-        let loaded = load_file(Arc::from("a.json.gz"), &gzip(array.as_bytes()), Framing::from_path("a.json.gz"), &RecordSchema::new());
+        let loaded = load_file(
+            Arc::from("a.json.gz"),
+            &gzip(array.as_bytes()),
+            Framing::from_path("a.json.gz"),
+            &RecordSchema::new(),
+        );
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
         assert_eq!(loaded.records.len(), 2);
 
@@ -290,7 +323,9 @@ mod tests {
 
     #[test]
     fn truncated_gzip_keeps_the_lines_before() {
-        let text: String = (0..200).map(|i| format!("{}\n", record_with_id(i))).collect();
+        let text: String = (0..200)
+            .map(|i| format!("{}\n", record_with_id(i)))
+            .collect();
         let compressed = gzip(text.as_bytes());
         let (records, loaded) = stream("a.ndjson.gz", &compressed[..compressed.len() - 20]);
         assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
@@ -309,7 +344,10 @@ mod tests {
         assert_eq!(loaded.errors.len(), 1);
         assert_eq!(loaded.errors[0].kind, InputErrorKind::InvalidUtf8);
         assert_eq!(loaded.errors[0].origin.line, Some(2));
-        let expected = format!("invalid UTF-8 at byte {} (line 2, column 8); the line is not checked", RECORD.len() + 8);
+        let expected = format!(
+            "invalid UTF-8 at byte {} (line 2, column 8); the line is not checked",
+            RECORD.len() + 8
+        );
         assert_eq!(loaded.errors[0].message, expected);
     }
 
@@ -318,7 +356,10 @@ mod tests {
         let (records, loaded) = stream("a.ndjson", &[0xff, 0xfe, b'{', 0, b'}', 0, b'\n', 0]);
         assert!(records.is_empty());
         assert_eq!(loaded.errors.len(), 1);
-        assert_eq!(loaded.errors[0].message, "the file is UTF-16 text; claimlint reads UTF-8");
+        assert_eq!(
+            loaded.errors[0].message,
+            "the file is UTF-16 text; claimlint reads UTF-8"
+        );
     }
 
     #[test]
@@ -352,18 +393,32 @@ mod tests {
 
     #[test]
     fn ndjson_records_arrive_before_the_end_of_input() {
-        let text: String = (0..20_000).map(|i| format!("{}\n", record_with_id(i))).collect();
+        let text: String = (0..20_000)
+            .map(|i| format!("{}\n", record_with_id(i)))
+            .collect();
         let read = Rc::new(Cell::new(0));
-        let reader = Counting { inner: text.as_bytes(), read: read.clone() };
+        let reader = Counting {
+            inner: text.as_bytes(),
+            read: read.clone(),
+        };
         let mut read_at_first_record = None;
         let mut count = 0;
-        load_reader(Arc::from("a.ndjson"), reader, Framing::Ndjson, &RecordSchema::new(), &mut |_| {
-            read_at_first_record.get_or_insert(read.get());
-            count += 1;
-        });
+        load_reader(
+            Arc::from("a.ndjson"),
+            reader,
+            Framing::Ndjson,
+            &RecordSchema::new(),
+            &mut |_| {
+                read_at_first_record.get_or_insert(read.get());
+                count += 1;
+            },
+        );
         assert_eq!(count, 20_000);
         let first = read_at_first_record.unwrap();
-        assert!(first <= BUFFER_BYTES, "{first} bytes read before the first record");
+        assert!(
+            first <= BUFFER_BYTES,
+            "{first} bytes read before the first record"
+        );
         assert!(first < text.len() / 4);
     }
 }

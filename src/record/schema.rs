@@ -32,8 +32,8 @@ impl RecordSchema {
         // failure here is a build defect, not a user error.
         let document: Value =
             serde_json::from_str(RECORD_SCHEMA_TEXT).expect("shipped record schema is valid JSON");
-        let validator = jsonschema::draft202012::new(&document)
-            .expect("shipped record schema compiles");
+        let validator =
+            jsonschema::draft202012::new(&document).expect("shipped record schema compiles");
         let shape = Shape::from_schema(&document);
         RecordSchema {
             validator,
@@ -77,7 +77,12 @@ impl RecordSchema {
 /// Checks what the JSON Schema cannot: that every date is a real calendar
 /// date or date-time (no February 30, no hour 25, no offset beyond ±24:00)
 /// and that every number fits a 64-bit float.
-fn check_values(value: &Value, shape: &Shape, pointer: &mut String, out: &mut Vec<SchemaViolation>) {
+fn check_values(
+    value: &Value,
+    shape: &Shape,
+    pointer: &mut String,
+    out: &mut Vec<SchemaViolation>,
+) {
     let field = || pointer.trim_start_matches('/').replace('/', ".");
     match (value, shape) {
         (Value::Object(map), Shape::Object(props)) => {
@@ -99,7 +104,9 @@ fn check_values(value: &Value, shape: &Shape, pointer: &mut String, out: &mut Ve
                 pointer.truncate(len);
             }
         }
-        (Value::String(text), Shape::Scalar(ScalarKind::Date)) if Temporal::parse(text).is_none() => {
+        (Value::String(text), Shape::Scalar(ScalarKind::Date))
+            if Temporal::parse(text).is_none() =>
+        {
             out.push(SchemaViolation {
                 pointer: pointer.clone(),
                 message: format!("{} is not a real calendar date or time", field()),
@@ -121,10 +128,14 @@ fn explain(pointer: &str, message: &str) -> String {
     let field = pointer.trim_start_matches('/').replace('/', ".");
     let date = r#"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"#;
     if message.contains(date) {
-        return format!("{field} is not a date: write YYYY-MM-DD (or YYYY-MM, YYYY for a partial date)");
+        return format!(
+            "{field} is not a date: write YYYY-MM-DD (or YYYY-MM, YYYY for a partial date)"
+        );
     }
     if message.contains("^[0-9]{4}(-[0-9]{2}(-[0-9]{2}([T ]") {
-        return format!("{field} is not a date-time: write RFC 3339, e.g. 2026-03-03T10:55:00-05:00");
+        return format!(
+            "{field} is not a date-time: write RFC 3339, e.g. 2026-03-03T10:55:00-05:00"
+        );
     }
     if field.is_empty() {
         return message.to_string();
@@ -172,20 +183,40 @@ mod tests {
     fn impossible_dates_and_numbers_are_violations() {
         let schema = RecordSchema::new();
         for (field, value, expected) in [
-            ("/encounter/date_of_service", json!("2026-02-30"), "encounter.date_of_service is not a real calendar date or time"),
-            ("/encounter/date_of_service", json!("2025-02-29"), "encounter.date_of_service is not a real calendar date or time"),
-            ("/encounter/date_of_service", json!("2026-13-01"), "encounter.date_of_service is not a real calendar date or time"),
-            ("/patient/email_verified_at", json!("2026-03-03T25:00:00-05:00"), "patient.email_verified_at is not a real calendar date or time"),
-            ("/patient/email_verified_at", json!("2026-03-03T10:55:00+25:00"), "patient.email_verified_at is not a real calendar date or time"),
+            (
+                "/encounter/date_of_service",
+                json!("2026-02-30"),
+                "encounter.date_of_service is not a real calendar date or time",
+            ),
+            (
+                "/encounter/date_of_service",
+                json!("2025-02-29"),
+                "encounter.date_of_service is not a real calendar date or time",
+            ),
+            (
+                "/encounter/date_of_service",
+                json!("2026-13-01"),
+                "encounter.date_of_service is not a real calendar date or time",
+            ),
+            (
+                "/patient/email_verified_at",
+                json!("2026-03-03T25:00:00-05:00"),
+                "patient.email_verified_at is not a real calendar date or time",
+            ),
+            (
+                "/patient/email_verified_at",
+                json!("2026-03-03T10:55:00+25:00"),
+                "patient.email_verified_at is not a real calendar date or time",
+            ),
         ] {
             let mut record = json!({
                 "record_type": "claimlint.encounter/v1",
                 "patient": {"id": "p1", "email_verified_at": "2026-03-01"},
                 "encounter": {"id": "e1", "date_of_service": "2026-03-03"}
             });
-            *record.pointer_mut(field).unwrap_or_else(|| {
-                panic!("{field}")
-            }) = value.clone();
+            *record
+                .pointer_mut(field)
+                .unwrap_or_else(|| panic!("{field}")) = value.clone();
             let violations = schema.validate(&record);
             assert_eq!(violations.len(), 1, "{value}");
             assert_eq!(violations[0].pointer, field);
@@ -193,7 +224,10 @@ mod tests {
         }
         let huge: Value = serde_json::from_str(r#"{"record_type":"claimlint.encounter/v1","patient":{"id":"p1"},"encounter":{"id":"e1","date_of_service":"2026-03-03"},"service_lines":[{"code":"99490","minutes":1e400}]}"#).unwrap();
         let violations = schema.validate(&huge);
-        assert_eq!(violations[0].message, "service_lines.0.minutes is a number out of range");
+        assert_eq!(
+            violations[0].message,
+            "service_lines.0.minutes is a number out of range"
+        );
     }
 
     #[test]

@@ -125,7 +125,10 @@ pub enum DenialOutcome {
         adjustment: Option<usize>,
     },
     /// The claim was returned as unprocessable and cannot be appealed.
-    Unprocessable { reason: String, action: &'static str },
+    Unprocessable {
+        reason: String,
+        action: &'static str,
+    },
     /// No pack covers the denial.
     Uncovered,
 }
@@ -140,7 +143,11 @@ impl RemitDenial {
             .collect()
     }
 
-    fn from_claim(source: &str, remittance: &Remittance, claim: &ClaimPayment) -> Option<RemitDenial> {
+    fn from_claim(
+        source: &str,
+        remittance: &Remittance,
+        claim: &ClaimPayment,
+    ) -> Option<RemitDenial> {
         // A reversal takes back an earlier payment; it denies nothing.
         if claim.status_code.trim() == "22" {
             return None;
@@ -151,21 +158,34 @@ impl RemitDenial {
 
         let mut adjustments = Vec::new();
         for adjustment in &claim.adjustments {
-            if is_denial(&adjustment.group, &adjustment.amount, claim_denied || claim_unpaid) {
+            if is_denial(
+                &adjustment.group,
+                &adjustment.amount,
+                claim_denied || claim_unpaid,
+            ) {
                 adjustments.push(DenialAdjustment {
                     group: Some(adjustment.group.code().to_string()),
                     carc: normalize(&adjustment.carc),
                     amount: Some(adjustment.amount.to_string()),
                     line: None,
                     procedure: None,
-                    rarcs: unique(claim.rarcs.iter().chain(claim.lines.iter().flat_map(|l| l.rarcs.iter()))),
+                    rarcs: unique(
+                        claim
+                            .rarcs
+                            .iter()
+                            .chain(claim.lines.iter().flat_map(|l| l.rarcs.iter())),
+                    ),
                 });
             }
         }
         for (index, line) in claim.lines.iter().enumerate() {
             let line_unpaid = line.paid.as_ref().is_none_or(|paid| paid.is_zero());
             for adjustment in &line.adjustments {
-                if is_denial(&adjustment.group, &adjustment.amount, claim_denied || line_unpaid) {
+                if is_denial(
+                    &adjustment.group,
+                    &adjustment.amount,
+                    claim_denied || line_unpaid,
+                ) {
                     adjustments.push(DenialAdjustment {
                         group: Some(adjustment.group.code().to_string()),
                         carc: normalize(&adjustment.carc),
@@ -178,8 +198,16 @@ impl RemitDenial {
             }
         }
 
-        let rarcs = unique(claim.rarcs.iter().chain(claim.lines.iter().flat_map(|l| l.rarcs.iter())));
-        let has_n211 = claim_rarcs.iter().chain(rarcs.iter()).any(|code| code == "N211");
+        let rarcs = unique(
+            claim
+                .rarcs
+                .iter()
+                .chain(claim.lines.iter().flat_map(|l| l.rarcs.iter())),
+        );
+        let has_n211 = claim_rarcs
+            .iter()
+            .chain(rarcs.iter())
+            .any(|code| code == "N211");
         if adjustments.is_empty() && !has_n211 {
             return None;
         }
@@ -218,7 +246,12 @@ impl RemitDenial {
 
     /// Builds the denial of a record's claim, such as one the FHIR mapper
     /// read from an ExplanationOfBenefit or ClaimResponse.
-    pub fn from_claim_denial(source: &str, denial: &ClaimDenial, status: Option<&str>, payer_name: Option<&str>) -> RemitDenial {
+    pub fn from_claim_denial(
+        source: &str,
+        denial: &ClaimDenial,
+        status: Option<&str>,
+        payer_name: Option<&str>,
+    ) -> RemitDenial {
         let adjustments = denial
             .carc
             .iter()
@@ -265,7 +298,11 @@ impl RemitDenial {
             };
         }
 
-        if let Some((pack, code)) = self.label.as_deref().and_then(|label| rules.pack_for_label(label)) {
+        if let Some((pack, code)) = self
+            .label
+            .as_deref()
+            .and_then(|label| rules.pack_for_label(label))
+        {
             return DenialOutcome::Covered {
                 label: code.label.clone(),
                 description: code.description.clone(),
@@ -295,7 +332,10 @@ impl RemitDenial {
 
     /// Returns the adjustment an appeal answers: the one that maps to the
     /// pack's label, else the first.
-    pub fn primary_adjustment<'a>(&'a self, outcome: &DenialOutcome) -> Option<&'a DenialAdjustment> {
+    pub fn primary_adjustment<'a>(
+        &'a self,
+        outcome: &DenialOutcome,
+    ) -> Option<&'a DenialAdjustment> {
         let index = match outcome {
             DenialOutcome::Covered {
                 adjustment: Some(index),
@@ -312,13 +352,20 @@ impl RemitDenial {
     /// label and description when a pack covers the denial.
     pub fn record_denial(&self, outcome: &DenialOutcome) -> Value {
         let mut denial = Map::new();
-        if let DenialOutcome::Covered { label, description, .. } = outcome {
+        if let DenialOutcome::Covered {
+            label, description, ..
+        } = outcome
+        {
             denial.insert("label".into(), json!(label));
             denial.insert("description".into(), json!(description));
         }
         let primary = self.primary_adjustment(outcome);
         if let Some(adjustment) = primary {
-            if let Some(group) = adjustment.group.as_deref().filter(|g| GROUP_CODES.contains(g)) {
+            if let Some(group) = adjustment
+                .group
+                .as_deref()
+                .filter(|g| GROUP_CODES.contains(g))
+            {
                 denial.insert("group_code".into(), json!(group));
             }
             denial.insert("carc".into(), json!(adjustment.carc));
@@ -386,7 +433,10 @@ impl RemitDenial {
 /// True for a positive adjustment outside patient responsibility where
 /// nothing was paid.
 fn is_denial(group: &AdjustmentGroup, amount: &super::x12::Decimal, unpaid: bool) -> bool {
-    unpaid && *group != AdjustmentGroup::PatientResponsibility && !amount.is_zero() && !amount.is_negative()
+    unpaid
+        && *group != AdjustmentGroup::PatientResponsibility
+        && !amount.is_zero()
+        && !amount.is_negative()
 }
 
 fn normalize(code: &str) -> String {
@@ -402,7 +452,9 @@ fn unique<'a>(codes: impl Iterator<Item = &'a String>) -> Vec<String> {
 }
 
 fn non_empty(text: Option<&str>) -> Option<String> {
-    text.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    text.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// Turns an X12 `CCYYMMDD` date into `YYYY-MM-DD`; `None` for anything else.

@@ -3,4 +3,7 @@
 pub mod denial;
 pub mod x12;
 
-pub use denial::{DenialAdjustment, DenialOutcome, PayerRef, RemitDenial, RemittanceRef, SegmentPosition, CORRECT_AND_RESUBMIT};
+pub use denial::{
+    DenialAdjustment, DenialOutcome, PayerRef, RemitDenial, RemittanceRef, SegmentPosition,
+    CORRECT_AND_RESUBMIT,
+};

@@ -35,7 +35,10 @@ mod tests {
     #[test]
     fn fingerprint_is_fixed_for_fixed_input() {
         let first = fingerprint("CCM32-001", "a.json", "ENC-1", "/portal");
-        assert_eq!(first, fingerprint("CCM32-001", "a.json", "ENC-1", "/portal"));
+        assert_eq!(
+            first,
+            fingerprint("CCM32-001", "a.json", "ENC-1", "/portal")
+        );
         assert_eq!(first.len(), 32);
         assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
     }
@@ -51,7 +54,10 @@ mod tests {
 
     #[test]
     fn fingerprint_separates_fields() {
-        assert_ne!(fingerprint("ab", "c", "", ""), fingerprint("a", "bc", "", ""));
+        assert_ne!(
+            fingerprint("ab", "c", "", ""),
+            fingerprint("a", "bc", "", "")
+        );
         assert_ne!(
             fingerprint("CCM32-001", "a.json", "ENC-1", "/portal"),
             fingerprint("CCM32-002", "a.json", "ENC-1", "/portal")

@@ -19,7 +19,11 @@ pub fn render_github(report: &CheckReport) -> String {
     let mut out = String::new();
     let mut shown = [0usize; 3];
     let mut omitted = 0usize;
-    let notice_overflow = report.ranked_findings().iter().filter(|f| f.finding.severity == Severity::Info).count()
+    let notice_overflow = report
+        .ranked_findings()
+        .iter()
+        .filter(|f| f.finding.severity == Severity::Info)
+        .count()
         > ANNOTATIONS_PER_TYPE;
 
     for problem in &report.input_problems {
@@ -33,14 +37,31 @@ pub fn render_github(report: &CheckReport) -> String {
             properties.push(("col", column.to_string()));
         }
         properties.push(("title", problem.code.clone()));
-        if emit(&mut out, &mut shown, kind, notice_overflow, &properties, &problem.message) {
+        if emit(
+            &mut out,
+            &mut shown,
+            kind,
+            notice_overflow,
+            &properties,
+            &problem.message,
+        ) {
             omitted += 1;
         }
     }
     for reported in report.ranked_findings() {
         let finding = &reported.finding;
-        let message = format!("record {}: {}\n{}", finding.record_id, finding.message, finding.help);
-        if emit(&mut out, &mut shown, finding.severity, notice_overflow, &properties(reported), &message) {
+        let message = format!(
+            "record {}: {}\n{}",
+            finding.record_id, finding.message, finding.help
+        );
+        if emit(
+            &mut out,
+            &mut shown,
+            finding.severity,
+            notice_overflow,
+            &properties(reported),
+            &message,
+        ) {
             omitted += 1;
         }
     }
@@ -83,7 +104,12 @@ fn emit(
         .iter()
         .map(|(key, value)| format!("{key}={}", escape_property(value)))
         .collect();
-    let _ = writeln!(out, "::{command} {}::{}", properties.join(","), escape_data(message));
+    let _ = writeln!(
+        out,
+        "::{command} {}::{}",
+        properties.join(","),
+        escape_data(message)
+    );
     false
 }
 
@@ -104,7 +130,9 @@ fn properties(reported: &ReportedFinding) -> Vec<(&'static str, String)> {
 
 /// Escapes the message of a workflow command: `%`, CR and LF.
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a property value of a workflow command: as data, plus `:` and `,`.
@@ -120,7 +148,12 @@ pub fn render_step_summary(report: &CheckReport, max_rows: usize) -> String {
     let _ = writeln!(
         md,
         "{} file(s), {} record(s) ({} not applicable): **{} error(s)**, {} warning(s), {} info",
-        summary.files, summary.records, summary.not_applicable, summary.errors, summary.warnings, summary.infos
+        summary.files,
+        summary.records,
+        summary.not_applicable,
+        summary.errors,
+        summary.warnings,
+        summary.infos
     );
     if summary.suppressed > 0 {
         let _ = writeln!(md, "\n{} finding(s) suppressed.", summary.suppressed);
@@ -133,7 +166,11 @@ pub fn render_step_summary(report: &CheckReport, max_rows: usize) -> String {
         );
     }
     if summary.input_errors > 0 {
-        let _ = writeln!(md, "\n{} input error(s): see the job log.", summary.input_errors);
+        let _ = writeln!(
+            md,
+            "\n{} input error(s): see the job log.",
+            summary.input_errors
+        );
     }
     let statistics = report.statistics();
     if !statistics.is_empty() {
@@ -166,7 +203,11 @@ pub fn render_step_summary(report: &CheckReport, max_rows: usize) -> String {
             );
         }
         if ranked.len() > max_rows {
-            let _ = writeln!(md, "\n{} more finding(s) not listed.", ranked.len() - max_rows);
+            let _ = writeln!(
+                md,
+                "\n{} more finding(s) not listed.",
+                ranked.len() - max_rows
+            );
         }
         md.push_str("\n</details>\n");
     }
@@ -175,5 +216,7 @@ pub fn render_step_summary(report: &CheckReport, max_rows: usize) -> String {
 
 /// Escapes text for a Markdown table cell.
 fn escape_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ").replace('<', "&lt;")
+    text.replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+        .replace('<', "&lt;")
 }

@@ -23,15 +23,28 @@ struct Case {
 
 enum CaseBody {
     Pass,
-    Failure { message: String, kind: String, text: String },
-    Skipped { message: String },
-    Error { message: String, kind: String },
+    Failure {
+        message: String,
+        kind: String,
+        text: String,
+    },
+    Skipped {
+        message: String,
+    },
+    Error {
+        message: String,
+        kind: String,
+    },
 }
 
 /// Renders the report as a JUnit XML document.
 pub fn render_junit(report: &CheckReport) -> String {
     let mut suites: BTreeMap<&str, Vec<Case>> = BTreeMap::new();
-    for problem in report.input_problems.iter().filter(|p| p.level == ProblemLevel::Error) {
+    for problem in report
+        .input_problems
+        .iter()
+        .filter(|p| p.level == ProblemLevel::Error)
+    {
         let position = match (problem.line, problem.column) {
             (Some(line), Some(column)) => format!(":{line}:{column}"),
             _ => String::new(),
@@ -58,7 +71,13 @@ pub fn render_junit(report: &CheckReport) -> String {
             let name = format!("{}: {} {}", record.record_id, rule.code, rule.name);
             let body = match rule.status {
                 RuleStatus::Pass => CaseBody::Pass,
-                RuleStatus::Fail => failure(report, &record.file, &record.record_id, &rule.code, rule.outcome),
+                RuleStatus::Fail => failure(
+                    report,
+                    &record.file,
+                    &record.record_id,
+                    &rule.code,
+                    rule.outcome,
+                ),
                 RuleStatus::Suppressed => CaseBody::Skipped {
                     message: suppressed_reason(report, &record.file, &record.record_id, &rule.code),
                 },
@@ -105,7 +124,13 @@ fn count(totals: (usize, usize, usize, usize), case: &Case) -> (usize, usize, us
     }
 }
 
-fn failure(report: &CheckReport, file: &str, record_id: &str, code: &str, outcome: Outcome) -> CaseBody {
+fn failure(
+    report: &CheckReport,
+    file: &str,
+    record_id: &str,
+    code: &str,
+    outcome: Outcome,
+) -> CaseBody {
     let found = report
         .findings
         .iter()
@@ -167,7 +192,11 @@ fn write_case(xml: &mut String, file: &str, case: &Case) {
     );
     match &case.body {
         CaseBody::Pass => xml.push_str("/>\n"),
-        CaseBody::Failure { message, kind, text } => {
+        CaseBody::Failure {
+            message,
+            kind,
+            text,
+        } => {
             let _ = writeln!(
                 xml,
                 ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
@@ -177,7 +206,11 @@ fn write_case(xml: &mut String, file: &str, case: &Case) {
             );
         }
         CaseBody::Skipped { message } => {
-            let _ = writeln!(xml, ">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(message));
+            let _ = writeln!(
+                xml,
+                ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                escape(message)
+            );
         }
         CaseBody::Error { message, kind } => {
             let _ = writeln!(

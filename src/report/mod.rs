@@ -229,14 +229,16 @@ impl CheckReport {
     /// Active findings (not suppressed), most severe first, in report order
     /// within one severity.
     pub fn ranked_findings(&self) -> Vec<&ReportedFinding> {
-        let mut ranked: Vec<&ReportedFinding> = self.findings.iter().filter(|f| f.is_active()).collect();
+        let mut ranked: Vec<&ReportedFinding> =
+            self.findings.iter().filter(|f| f.is_active()).collect();
         ranked.sort_by_key(|f| std::cmp::Reverse(f.finding.severity));
         ranked
     }
 
     /// Active findings per rule code, sorted by count (largest first) and then code.
     pub fn statistics(&self) -> Vec<RuleCount> {
-        let mut counts: std::collections::BTreeMap<&str, RuleCount> = std::collections::BTreeMap::new();
+        let mut counts: std::collections::BTreeMap<&str, RuleCount> =
+            std::collections::BTreeMap::new();
         for reported in self.findings.iter().filter(|f| f.is_active()) {
             let finding = &reported.finding;
             let entry = counts.entry(&finding.code).or_insert_with(|| RuleCount {
@@ -272,7 +274,9 @@ pub fn path_to_uri(path: &str) -> String {
     let mut uri = String::with_capacity(path.len());
     for byte in path.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => uri.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                uri.push(byte as char)
+            }
             _ => uri.push_str(&format!("%{byte:02X}")),
         }
     }

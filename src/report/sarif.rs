@@ -28,9 +28,15 @@ pub fn render_sarif(report: &CheckReport) -> String {
         .iter()
         .map(|problem| {
             let mut location = Map::new();
-            location.insert("artifactLocation".into(), json!({ "uri": path_to_uri(&problem.file) }));
+            location.insert(
+                "artifactLocation".into(),
+                json!({ "uri": path_to_uri(&problem.file) }),
+            );
             if let (Some(line), Some(column)) = (problem.line, problem.column) {
-                location.insert("region".into(), json!({ "startLine": line, "startColumn": column }));
+                location.insert(
+                    "region".into(),
+                    json!({ "startLine": line, "startColumn": column }),
+                );
             }
             json!({
                 "level": match problem.level {
@@ -103,7 +109,10 @@ fn rule_descriptor(rule: &RuleMeta) -> Value {
 fn result(report: &CheckReport, reported: &ReportedFinding) -> Value {
     let finding = &reported.finding;
     let mut physical = Map::new();
-    physical.insert("artifactLocation".into(), json!({ "uri": path_to_uri(&reported.file) }));
+    physical.insert(
+        "artifactLocation".into(),
+        json!({ "uri": path_to_uri(&reported.file) }),
+    );
     if let Some(range) = reported.range {
         physical.insert(
             "region".into(),
@@ -143,7 +152,10 @@ fn result(report: &CheckReport, reported: &ReportedFinding) -> Value {
             }],
         }]),
     );
-    result.insert("partialFingerprints".into(), json!({ FINGERPRINT_KEY: reported.fingerprint }));
+    result.insert(
+        "partialFingerprints".into(),
+        json!({ FINGERPRINT_KEY: reported.fingerprint }),
+    );
     if let Some(suppression) = &reported.suppression {
         result.insert(
             "suppressions".into(),

@@ -33,7 +33,13 @@ fn finding(code: &str, record: &str, severity: Severity, message: &str) -> Findi
     }
 }
 
-fn reported(code: &str, file: &str, record: &str, severity: Severity, message: &str) -> ReportedFinding {
+fn reported(
+    code: &str,
+    file: &str,
+    record: &str,
+    severity: Severity,
+    message: &str,
+) -> ReportedFinding {
     ReportedFinding {
         fingerprint: fingerprint::fingerprint(code, file, record, "/portal"),
         finding: finding(code, record, severity, message),
@@ -54,7 +60,13 @@ fn reported(code: &str, file: &str, record: &str, severity: Severity, message: &
 /// A report with one error, one suppressed warning, a passing rule and a
 /// record the pack does not apply to.
 pub(crate) fn sample() -> CheckReport {
-    let mut suppressed = reported("CCM32-002", "records/a b.json", "ENC-1", Severity::Warning, "no education note");
+    let mut suppressed = reported(
+        "CCM32-002",
+        "records/a b.json",
+        "ENC-1",
+        Severity::Warning,
+        "no education note",
+    );
     suppressed.suppression = Some(AppliedSuppression {
         reason: "Education done by phone <ok> & \"logged\"".to_string(),
         author: Some("jdoe".to_string()),
@@ -87,7 +99,13 @@ pub(crate) fn sample() -> CheckReport {
             },
         ],
         findings: vec![
-            reported("CCM32-001", "records/a b.json", "ENC-1", Severity::Error, "no offer: 50% done,\nsee note"),
+            reported(
+                "CCM32-001",
+                "records/a b.json",
+                "ENC-1",
+                Severity::Error,
+                "no offer: 50% done,\nsee note",
+            ),
             suppressed,
         ],
         records: vec![
@@ -154,7 +172,10 @@ fn report_schema() -> serde_json::Value {
 }
 
 fn assert_valid(schema: &serde_json::Value, instance: &serde_json::Value) {
-    let validator = jsonschema::options().should_validate_formats(true).build(schema).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .unwrap();
     let errors: Vec<String> = validator
         .iter_errors(instance)
         .map(|e| format!("{} at {}", e, e.instance_path()))
@@ -188,16 +209,27 @@ fn ndjson_lines_match_the_finding_schema() {
 
 #[test]
 fn sarif_matches_the_schema_subset() {
-    let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../../tests/data/sarif/sarif-2.1.0-subset.schema.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(include_str!(
+        "../../tests/data/sarif/sarif-2.1.0-subset.schema.json"
+    ))
+    .unwrap();
     let value: serde_json::Value = serde_json::from_str(&sarif::render_sarif(&sample())).unwrap();
     assert_valid(&schema, &value);
     let run = &value["runs"][0];
     assert_eq!(run["columnKind"], "unicodeCodePoints");
-    assert_eq!(run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "records/a%20b.json");
-    assert_eq!(run["results"][0]["locations"][0]["physicalLocation"]["region"]["startColumn"], 3);
+    assert_eq!(
+        run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "records/a%20b.json"
+    );
+    assert_eq!(
+        run["results"][0]["locations"][0]["physicalLocation"]["region"]["startColumn"],
+        3
+    );
     assert_eq!(run["results"][0]["ruleIndex"], 0);
-    assert_eq!(run["results"][1]["suppressions"][0]["justification"], "Education done by phone <ok> & \"logged\"");
+    assert_eq!(
+        run["results"][1]["suppressions"][0]["justification"],
+        "Education done by phone <ok> & \"logged\""
+    );
     assert_eq!(run["invocations"][0]["executionSuccessful"], false);
 }
 
@@ -213,7 +245,10 @@ fn sarif_fingerprint_ignores_line_moves() {
     let second: serde_json::Value = serde_json::from_str(&sarif::render_sarif(&moved)).unwrap();
     let fingerprint = &first["runs"][0]["results"][0]["partialFingerprints"][key];
     assert!(fingerprint.is_string());
-    assert_eq!(fingerprint, &second["runs"][0]["results"][0]["partialFingerprints"][key]);
+    assert_eq!(
+        fingerprint,
+        &second["runs"][0]["results"][0]["partialFingerprints"][key]
+    );
 }
 
 #[test]
@@ -221,10 +256,21 @@ fn junit_has_a_suite_per_file_and_a_case_per_rule() {
     let xml = junit::render_junit(&sample());
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"claimlint\" tests=\"5\" failures=\"1\" errors=\"1\" skipped=\"2\">"), "{xml}");
     assert!(xml.contains("<testsuite name=\"records/a b.json\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\">"), "{xml}");
-    assert!(xml.contains("name=\"ENC-1: CCM32-003 portal-invitation-not-logged\"/>"), "{xml}");
-    assert!(xml.contains("<failure message=\"no offer: 50% done,&#10;see note\" type=\"CCM32-001 (error)\">"), "{xml}");
+    assert!(
+        xml.contains("name=\"ENC-1: CCM32-003 portal-invitation-not-logged\"/>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(
+            "<failure message=\"no offer: 50% done,&#10;see note\" type=\"CCM32-001 (error)\">"
+        ),
+        "{xml}"
+    );
     assert!(xml.contains("<skipped message=\"suppressed: Education done by phone &lt;ok&gt; &amp; &quot;logged&quot;\"/>"), "{xml}");
-    assert!(xml.contains("name=\"ENC-9: ccm32 (not applicable)\""), "{xml}");
+    assert!(
+        xml.contains("name=\"ENC-9: ccm32 (not applicable)\""),
+        "{xml}"
+    );
     assert!(xml.contains("<error message=\"the JSON document ends unexpectedly\" type=\"claimlint::input::invalid-json\"/>"), "{xml}");
 }
 
@@ -256,18 +302,38 @@ fn github_ranks_by_severity_and_counts_omitted() {
     report.input_problems.clear();
     report.findings.clear();
     for i in 0..12 {
-        report.findings.push(reported("CCM32-002", "a.json", &format!("W-{i:02}"), Severity::Warning, "w"));
+        report.findings.push(reported(
+            "CCM32-002",
+            "a.json",
+            &format!("W-{i:02}"),
+            Severity::Warning,
+            "w",
+        ));
     }
     for i in 0..11 {
-        report.findings.push(reported("CCM32-003", "a.json", &format!("I-{i:02}"), Severity::Info, "i"));
+        report.findings.push(reported(
+            "CCM32-003",
+            "a.json",
+            &format!("I-{i:02}"),
+            Severity::Info,
+            "i",
+        ));
     }
-    report.findings.push(reported("CCM32-001", "z.json", "E-1", Severity::Error, "e"));
+    report
+        .findings
+        .push(reported("CCM32-001", "z.json", "E-1", Severity::Error, "e"));
     let out = github::render_github(&report);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("::error file=z.json"), "{out}");
-    assert_eq!(lines.iter().filter(|l| l.starts_with("::warning")).count(), 10);
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("::warning")).count(),
+        10
+    );
     // Nine finding notices leave room for the closing notice.
-    assert_eq!(lines.iter().filter(|l| l.starts_with("::notice")).count(), 10);
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("::notice")).count(),
+        10
+    );
     assert_eq!(
         lines.last().copied(),
         Some("::notice title=claimlint::4 more annotation(s) not shown: GitHub shows 10 per type per step; see the job log or the SARIF report for all findings")
@@ -278,8 +344,16 @@ fn github_ranks_by_severity_and_counts_omitted() {
 fn github_step_summary_lists_rules_and_findings() {
     let md = github::render_step_summary(&sample(), 50);
     assert!(md.contains("**1 error(s)**"), "{md}");
-    assert!(md.contains("| `CCM32-001` | portal-access-not-offered | error | 1 |"), "{md}");
-    assert!(md.contains("| `records/a b.json:12` | `ENC-1` | `CCM32-001` | no offer: 50% done, see note |"), "{md}");
+    assert!(
+        md.contains("| `CCM32-001` | portal-access-not-offered | error | 1 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| `records/a b.json:12` | `ENC-1` | `CCM32-001` | no offer: 50% done, see note |"
+        ),
+        "{md}"
+    );
     assert!(md.contains("1 finding(s) suppressed."), "{md}");
 }
 

@@ -154,7 +154,8 @@ impl Bound {
 
     /// True for the bound `exists` uses: at least 1.
     pub fn is_at_least_one(&self) -> bool {
-        self.comparison == Comparison::AtLeast && matches!(self.limit, Quantity::Number(n) if n == 1.0)
+        self.comparison == Comparison::AtLeast
+            && matches!(self.limit, Quantity::Number(n) if n == 1.0)
     }
 
     pub fn describe(&self) -> String {
@@ -226,8 +227,12 @@ impl Aggregate {
             None => select.text.clone(),
         };
         match self {
-            Aggregate::Sum { select, filter, of, .. } => format!("(total {} of {})", of.text, filtered(select, filter)),
-            Aggregate::Count { select, filter } => format!("(number of {})", filtered(select, filter)),
+            Aggregate::Sum {
+                select, filter, of, ..
+            } => format!("(total {} of {})", of.text, filtered(select, filter)),
+            Aggregate::Count { select, filter } => {
+                format!("(number of {})", filtered(select, filter))
+            }
             Aggregate::Field(field) => field.text.clone(),
         }
     }
@@ -258,14 +263,26 @@ pub enum Direction {
 pub enum Window {
     SameDay,
     SameMonth,
-    Days { days: u32, direction: Direction },
+    Days {
+        days: u32,
+        direction: Direction,
+    },
     /// Calendar months; a day missing from the target month moves to its
     /// last day (March 31 minus one month is February 28 or 29).
-    Months { months: u32, direction: Direction },
+    Months {
+        months: u32,
+        direction: Direction,
+    },
     /// Calendar years; February 29 moves to February 28.
-    Years { years: u32, direction: Direction },
+    Years {
+        years: u32,
+        direction: Direction,
+    },
     /// Monday to Friday; public holidays are not excluded.
-    BusinessDays { days: u32, direction: Direction },
+    BusinessDays {
+        days: u32,
+        direction: Direction,
+    },
 }
 
 /// How a date relates to another date.
@@ -294,12 +311,24 @@ pub enum FieldTest {
     Equals(Value),
     OneOf(Vec<Value>),
     /// Case-insensitive match on NFKC-normalized text.
-    Matches { regex: Regex, pattern: String },
+    Matches {
+        regex: Regex,
+        pattern: String,
+    },
     /// `true`: present and non-empty; `false`: missing, null or empty.
     Present(bool),
-    EqualsField { other: FieldPath, ignore_case: bool },
-    Within { of: FieldPath, window: Window },
-    Order { other: FieldPath, order: DateOrder },
+    EqualsField {
+        other: FieldPath,
+        ignore_case: bool,
+    },
+    Within {
+        of: FieldPath,
+        window: Window,
+    },
+    Order {
+        other: FieldPath,
+        order: DateOrder,
+    },
     Compare(Bound),
 }
 
@@ -338,7 +367,10 @@ pub enum Condition {
         condition: Box<CondNode>,
         then: Box<CondNode>,
     },
-    Field { field: FieldPath, test: FieldTest },
+    Field {
+        field: FieldPath,
+        test: FieldTest,
+    },
 }
 
 /// A condition with its optional human label (what is looked for).
@@ -372,7 +404,9 @@ impl CondNode {
                     format!("{} items", parts.join(" and "))
                 };
                 match filter {
-                    Some(filter) => format!("{count} of {} where {}", select.text, filter.describe()),
+                    Some(filter) => {
+                        format!("{count} of {} where {}", select.text, filter.describe())
+                    }
                     None => format!("{count} of {}", select.text),
                 }
             }
@@ -392,7 +426,12 @@ impl CondNode {
                         filter.describe(),
                         parts.join(" and ")
                     ),
-                    None => format!("total {} of {} {}", of.text, select.text, parts.join(" and ")),
+                    None => format!(
+                        "total {} of {} {}",
+                        of.text,
+                        select.text,
+                        parts.join(" and ")
+                    ),
                 }
             }
             Condition::Implies { condition, then } => {
@@ -424,13 +463,25 @@ fn describe_test(field: &FieldPath, test: &FieldTest) -> String {
             Window::SameDay => format!("{name} on the same day as {}", of.text),
             Window::SameMonth => format!("{name} in the same calendar month as {}", of.text),
             Window::Days { days, direction } => {
-                format!("{name} within {days} days {} {}", direction_word(*direction), of.text)
+                format!(
+                    "{name} within {days} days {} {}",
+                    direction_word(*direction),
+                    of.text
+                )
             }
             Window::Months { months, direction } => {
-                format!("{name} within {months} months {} {}", direction_word(*direction), of.text)
+                format!(
+                    "{name} within {months} months {} {}",
+                    direction_word(*direction),
+                    of.text
+                )
             }
             Window::Years { years, direction } => {
-                format!("{name} within {years} years {} {}", direction_word(*direction), of.text)
+                format!(
+                    "{name} within {years} years {} {}",
+                    direction_word(*direction),
+                    of.text
+                )
             }
             Window::BusinessDays { days, direction } => format!(
                 "{name} within {days} business days {} {}",

@@ -85,7 +85,8 @@ impl DenialMatch {
                 .is_some_and(|id| self.payer_ids.iter().any(|p| p == id.trim()));
         let refs_ok = self.refs.iter().all(|wanted| {
             query.refs.iter().any(|(qualifier, value)| {
-                qualifier.trim().eq_ignore_ascii_case(&wanted.qualifier) && value.trim() == wanted.value
+                qualifier.trim().eq_ignore_ascii_case(&wanted.qualifier)
+                    && value.trim() == wanted.value
             })
         });
         group_ok
@@ -177,10 +178,16 @@ mod tests {
             refs,
         };
         assert!(m.matches_query(&query(Some("60054"), &refs)));
-        assert!(!m.matches_query(&query(Some("12345"), &refs)), "another payer");
+        assert!(
+            !m.matches_query(&query(Some("12345"), &refs)),
+            "another payer"
+        );
         assert!(!m.matches_query(&query(None, &refs)), "no payer");
         assert!(!m.matches_query(&query(Some("60054"), &[])), "REF missing");
-        assert!(!m.matches(Some("CO"), "16", &rarcs), "plain codes carry no payer");
+        assert!(
+            !m.matches(Some("CO"), "16", &rarcs),
+            "plain codes carry no payer"
+        );
     }
 
     #[test]

@@ -59,19 +59,29 @@ impl RuleFileError {
             "claimlint::rules",
             &self.path,
             &self.text,
-            self.problems.iter().map(|p| (p.message.as_str(), &p.span, p.help.as_deref())),
+            self.problems
+                .iter()
+                .map(|p| (p.message.as_str(), &p.span, p.help.as_deref())),
         )
     }
 
     /// 1-based line and column of each problem, for plain reports.
     pub fn locations(&self) -> Vec<(usize, usize, &str)> {
-        crate::yaml::file_locations(&self.text, self.problems.iter().map(|p| (p.message.as_str(), &p.span)))
+        crate::yaml::file_locations(
+            &self.text,
+            self.problems.iter().map(|p| (p.message.as_str(), &p.span)),
+        )
     }
 }
 
 impl std::fmt::Display for RuleFileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} problem(s)", self.path.display(), self.problems.len())
+        write!(
+            f,
+            "{}: {} problem(s)",
+            self.path.display(),
+            self.problems.len()
+        )
     }
 }
 
@@ -80,7 +90,11 @@ impl std::error::Error for RuleFileError {}
 /// Finds the span of a plain or quoted scalar `value` in `text`, for
 /// problems detected after the YAML tree is gone.
 pub(crate) fn find_scalar(text: &str, value: &str) -> Span {
-    for pattern in [format!(": {value}"), format!(": \"{value}\""), format!(": '{value}'")] {
+    for pattern in [
+        format!(": {value}"),
+        format!(": \"{value}\""),
+        format!(": '{value}'"),
+    ] {
         if let Some(at) = text.find(&pattern) {
             return at + 2..at + pattern.len();
         }

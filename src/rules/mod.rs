@@ -5,8 +5,8 @@
 //! and any problem is a located [`RuleFileError`]. A compiled rule cannot
 //! fail on its own syntax while records are evaluated.
 
-pub mod condition;
 mod compile;
+pub mod condition;
 mod denial;
 mod error;
 pub mod shape;
@@ -19,9 +19,13 @@ use std::sync::Arc;
 use jiff::civil::Date;
 
 pub use compile::compile_pack;
-pub use denial::{unprocessable_reason, DenialCode, DenialMatch, DenialQuery, RefCondition, GROUP_CODES};
+pub use denial::{
+    unprocessable_reason, DenialCode, DenialMatch, DenialQuery, RefCondition, GROUP_CODES,
+};
 pub use error::{RuleFileError, RuleProblem};
-pub use template::{PackInfo, RuleInfo, TemplateContext, GROUP_TEMPLATE_VARIABLES, TEMPLATE_VARIABLES};
+pub use template::{
+    PackInfo, RuleInfo, TemplateContext, GROUP_TEMPLATE_VARIABLES, TEMPLATE_VARIABLES,
+};
 
 use crate::finding::{Layer, Severity};
 use condition::CondNode;
@@ -29,7 +33,10 @@ use condition::CondNode;
 /// The packs shipped with claimlint, compiled into the binary.
 pub const SHIPPED_PACKS: &[(&str, &str)] = &[
     ("rules/ccm32.yaml", include_str!("../../rules/ccm32.yaml")),
-    ("rules/cms-ccm.yaml", include_str!("../../rules/cms-ccm.yaml")),
+    (
+        "rules/cms-ccm.yaml",
+        include_str!("../../rules/cms-ccm.yaml"),
+    ),
 ];
 
 /// The appeal letter templates of the shipped packs, by path.
@@ -180,7 +187,9 @@ pub struct RuleSet {
 
 impl std::fmt::Debug for RuleSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RuleSet").field("packs", &self.packs).finish()
+        f.debug_struct("RuleSet")
+            .field("packs", &self.packs)
+            .finish()
     }
 }
 
@@ -308,9 +317,16 @@ fn check_unique_codes(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileEr
             if let Some((_, _, first)) = other_pack {
                 let span = error::find_scalar(&source.text, &rule.code);
                 problems.push(RuleProblem::new(
-                    format!("duplicate rule code `{}` (also defined in {})", rule.code, first.display()),
+                    format!(
+                        "duplicate rule code `{}` (also defined in {})",
+                        rule.code,
+                        first.display()
+                    ),
                     span,
-                    Some("give each rule a code of its own; codes identify findings across versions".to_string()),
+                    Some(
+                        "give each rule a code of its own; codes identify findings across versions"
+                            .to_string(),
+                    ),
                 ));
             } else {
                 seen.push((&rule.code, &pack.id, &pack.source));
@@ -362,10 +378,16 @@ fn check_unique_denials(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFile
         for denial in &pack.denials {
             let key = denial.label.to_ascii_uppercase();
             // Versions of one pack answer the same denials.
-            let other = seen.iter().find(|(label, id, _)| *label == key && *id != pack.id);
+            let other = seen
+                .iter()
+                .find(|(label, id, _)| *label == key && *id != pack.id);
             if let Some((_, _, first)) = other {
                 problems.push(RuleProblem::new(
-                    format!("denial `{}` is already answered by {}", denial.label, first.display()),
+                    format!(
+                        "denial `{}` is already answered by {}",
+                        denial.label,
+                        first.display()
+                    ),
                     error::find_scalar(&source.text, &denial.label),
                     Some("let one pack answer each denial label".to_string()),
                 ));

@@ -127,7 +127,10 @@ pub fn walk_query<'s>(
             Segment::Descendant(s) => (s, true),
         };
         let candidates: Vec<&Shape> = if descendant {
-            current.iter().flat_map(|s| self_and_descendants(s)).collect::<Vec<_>>()
+            current
+                .iter()
+                .flat_map(|s| self_and_descendants(s))
+                .collect::<Vec<_>>()
         } else {
             current.clone()
         };

@@ -67,7 +67,12 @@ pub fn environment() -> Environment<'static> {
 
 /// Adds a template, rejecting syntax errors and names outside
 /// [`TEMPLATE_VARIABLES`] and `extra`.
-pub fn add(env: &mut Environment<'static>, name: String, source: &str, extra: &[&str]) -> Result<(), String> {
+pub fn add(
+    env: &mut Environment<'static>,
+    name: String,
+    source: &str,
+    extra: &[&str],
+) -> Result<(), String> {
     env.add_template_owned(name.clone(), source.to_string())
         .map_err(|e| format!("invalid template: {}", e.detail().unwrap_or(&e.to_string())))?;
     let template = env
@@ -82,7 +87,9 @@ pub fn add(env: &mut Environment<'static>, name: String, source: &str, extra: &[
     unknown.sort();
     if let Some(first) = unknown.first() {
         if GROUP_TEMPLATE_VARIABLES.contains(&first.as_str()) {
-            return Err(format!("template uses `{first}`, which only rules with `scope: patient-month` have"));
+            return Err(format!(
+                "template uses `{first}`, which only rules with `scope: patient-month` have"
+            ));
         }
         let hint = match crate::yaml::suggest(first, &available) {
             Some(near) => format!(" (did you mean `{near}`?)"),
@@ -99,7 +106,10 @@ pub fn add(env: &mut Environment<'static>, name: String, source: &str, extra: &[
 /// Renders a compiled template. A render error (a filter failing on a value)
 /// falls back to the error text, so that a finding is never lost.
 pub fn render(env: &Environment<'static>, name: &str, context: &TemplateContext) -> String {
-    match env.get_template(name).and_then(|t| t.render(minijinja::value::Serde(context))) {
+    match env
+        .get_template(name)
+        .and_then(|t| t.render(minijinja::value::Serde(context)))
+    {
         Ok(text) => text.trim().to_string(),
         Err(error) => format!("(message template failed: {error})"),
     }
@@ -112,7 +122,13 @@ mod tests {
     #[test]
     fn unknown_variable_is_rejected_with_suggestion() {
         let mut env = environment();
-        let error = add(&mut env, "t".into(), "no invite on {{ date_of_servce }}", &[]).unwrap_err();
+        let error = add(
+            &mut env,
+            "t".into(),
+            "no invite on {{ date_of_servce }}",
+            &[],
+        )
+        .unwrap_err();
         assert!(error.contains("`date_of_servce`"), "{error}");
         assert!(error.contains("did you mean `date_of_service`?"), "{error}");
     }
@@ -133,7 +149,16 @@ mod tests {
     fn group_variables_need_a_patient_month_rule() {
         let mut env = environment();
         let error = add(&mut env, "t".into(), "billed twice in {{ month }}", &[]).unwrap_err();
-        assert_eq!(error, "template uses `month`, which only rules with `scope: patient-month` have");
-        assert!(add(&mut env, "u".into(), "billed twice in {{ month }}", GROUP_TEMPLATE_VARIABLES).is_ok());
+        assert_eq!(
+            error,
+            "template uses `month`, which only rules with `scope: patient-month` have"
+        );
+        assert!(add(
+            &mut env,
+            "u".into(),
+            "billed twice in {{ month }}",
+            GROUP_TEMPLATE_VARIABLES
+        )
+        .is_ok());
     }
 }

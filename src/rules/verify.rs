@@ -19,7 +19,9 @@ pub fn verify_examples(set: &RuleSet, sources: &[&PackSource]) -> Vec<RuleFileEr
     for (pack, source) in set.packs.iter().zip(sources) {
         let mut problems = Vec::new();
         for rule in &pack.rules {
-            let Some(examples) = &rule.examples else { continue };
+            let Some(examples) = &rule.examples else {
+                continue;
+            };
             for (kind, example) in [("fail", &examples.fail), ("pass", &examples.pass)] {
                 verify_example(set, &schema, pack, rule, kind, example, &mut problems);
             }
@@ -45,7 +47,11 @@ fn verify_example(
     for (index, record) in records.iter().enumerate() {
         for violation in schema.validate(&record.value) {
             valid = false;
-            let spans = example.spans.get(index).map(Vec::as_slice).unwrap_or_default();
+            let spans = example
+                .spans
+                .get(index)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             problems.push(RuleProblem::new(
                 format!("the `{kind}` example of {} is not a valid record: {}", rule.code, violation.message),
                 locate(spans, &violation.pointer, &example.span),
@@ -60,7 +66,10 @@ fn verify_example(
     let result = check_rule(set, pack, rule, &records);
     let problem = if result.evaluated == 0 {
         Some((
-            format!("the `{kind}` example of {} is not evaluated by the rule", rule.code),
+            format!(
+                "the `{kind}` example of {} is not evaluated by the rule",
+                rule.code
+            ),
             "make the example meet the pack's `applies_when` (and the rule's `when`, if any)",
         ))
     } else if kind == "fail" && result.findings.is_empty() {
@@ -77,7 +86,11 @@ fn verify_example(
         None
     };
     if let Some((message, help)) = problem {
-        problems.push(RuleProblem::new(message, example.span.clone(), Some(help.to_string())));
+        problems.push(RuleProblem::new(
+            message,
+            example.span.clone(),
+            Some(help.to_string()),
+        ));
     }
 }
 

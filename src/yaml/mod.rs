@@ -34,7 +34,10 @@ pub struct Node {
 pub enum NodeKind {
     /// A scalar, with whether it was quoted. Plain scalars are typed on
     /// access (`true`, `12`, `null`); quoted scalars are always strings.
-    Scalar { text: String, quoted: bool },
+    Scalar {
+        text: String,
+        quoted: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -76,7 +79,12 @@ pub fn file_diagnostics<'p>(
         .map(|(message, span, help)| {
             let mut diagnostic = crate::diagnostic::SourceDiagnostic::error(message)
                 .with_code(code)
-                .with_source(path.display().to_string(), text.clone(), span.clone(), "here");
+                .with_source(
+                    path.display().to_string(),
+                    text.clone(),
+                    span.clone(),
+                    "here",
+                );
             diagnostic.help = help.map(str::to_string);
             diagnostic
         })
@@ -187,7 +195,10 @@ impl Node {
         use serde_json::Value;
         match &self.kind {
             NodeKind::Scalar { text, quoted: true } => Value::String(text.clone()),
-            NodeKind::Scalar { text, quoted: false } => {
+            NodeKind::Scalar {
+                text,
+                quoted: false,
+            } => {
                 if self.is_null() {
                     Value::Null
                 } else if let Ok(b) = self.as_bool("") {

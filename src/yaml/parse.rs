@@ -60,7 +60,10 @@ pub fn parse(text: &str, limits: ParseLimits) -> Result<Node, YamlError> {
         // before the depth limit above is reached.
         if scan.info().contains("recursion limit") {
             return Err(YamlError::new(
-                format!("the document is nested deeper than {} levels", limits.max_depth),
+                format!(
+                    "the document is nested deeper than {} levels",
+                    limits.max_depth
+                ),
                 at..at,
             )
             .with_help(DEPTH_HELP));
@@ -92,7 +95,10 @@ pub fn parse(text: &str, limits: ParseLimits) -> Result<Node, YamlError> {
 }
 
 enum Frame {
-    Seq { start: usize, items: Vec<Node> },
+    Seq {
+        start: usize,
+        items: Vec<Node>,
+    },
     Map {
         start: usize,
         entries: Vec<(Node, Node)>,
@@ -122,10 +128,7 @@ impl Builder<'_> {
         if self.nodes > self.limits.max_nodes {
             let span = node.span.clone();
             self.fail(YamlError::new(
-                format!(
-                    "the document has more than {} nodes",
-                    self.limits.max_nodes
-                ),
+                format!("the document has more than {} nodes", self.limits.max_nodes),
                 span,
             ));
             return;
@@ -152,8 +155,11 @@ impl Builder<'_> {
         if let Some((first, span)) = duplicate_of {
             let (line, _) = line_of(self.text, first);
             self.fail(
-                YamlError::new(format!("duplicate key (first defined on line {line})"), span)
-                    .with_help("remove one of the two entries"),
+                YamlError::new(
+                    format!("duplicate key (first defined on line {line})"),
+                    span,
+                )
+                .with_help("remove one of the two entries"),
             );
         }
     }
@@ -161,14 +167,16 @@ impl Builder<'_> {
     fn open(&mut self, frame: Frame, mark: Marker) {
         if self.stack.len() >= self.limits.max_depth {
             let at = mark.index();
-            self.fail(YamlError::new(
-                format!(
-                    "the document is nested deeper than {} levels",
-                    self.limits.max_depth
-                ),
-                at..at + 1,
-            )
-            .with_help(DEPTH_HELP));
+            self.fail(
+                YamlError::new(
+                    format!(
+                        "the document is nested deeper than {} levels",
+                        self.limits.max_depth
+                    ),
+                    at..at + 1,
+                )
+                .with_help(DEPTH_HELP),
+            );
         }
         self.stack.push(frame);
     }
@@ -373,7 +381,9 @@ mod tests {
     fn duplicate_key_is_rejected() {
         let text = "id: a\nid: b\n";
         let error = parse(text, ParseLimits::default()).unwrap_err();
-        assert!(error.message.contains("duplicate key (first defined on line 1)"));
+        assert!(error
+            .message
+            .contains("duplicate key (first defined on line 1)"));
         assert_eq!(error.span.start, 6);
     }
 

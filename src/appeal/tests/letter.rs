@@ -13,25 +13,51 @@ fn full_evidence_letter_snapshot() {
 #[test]
 fn missing_evidence_is_refused_with_each_rule() {
     let missing = letter_for(&parse(MISSING)).expect_err("refused");
-    assert!(missing.iter().any(|m| m.starts_with("CCM32-003: a portal invitation logged")), "{missing:?}");
-    assert!(missing.iter().any(|m| m.starts_with("CCM32-004: a portal invitation emailed")), "{missing:?}");
-    assert!(missing.iter().all(|m| !m.starts_with("CCM32-001") && !m.starts_with("CCM32-002")), "{missing:?}");
+    assert!(
+        missing
+            .iter()
+            .any(|m| m.starts_with("CCM32-003: a portal invitation logged")),
+        "{missing:?}"
+    );
+    assert!(
+        missing
+            .iter()
+            .any(|m| m.starts_with("CCM32-004: a portal invitation emailed")),
+        "{missing:?}"
+    );
+    assert!(
+        missing
+            .iter()
+            .all(|m| !m.starts_with("CCM32-001") && !m.starts_with("CCM32-002")),
+        "{missing:?}"
+    );
 }
 
 #[test]
 fn letter_never_presents_payer_rules_as_cms_or_medicare() {
     let letter = letter_for(&parse(FULL)).expect("a letter");
-    for phrase in ["CMS", "Medicare", "Chronic Care Management guidelines", "Promoting Interoperability"] {
+    for phrase in [
+        "CMS",
+        "Medicare",
+        "Chronic Care Management guidelines",
+        "Promoting Interoperability",
+    ] {
         assert!(!letter.contains(phrase), "the letter mentions {phrase:?}");
     }
-    assert!(letter.contains("Acme Health Plan's own requirements for denial CCM32"), "{letter}");
+    assert!(
+        letter.contains("Acme Health Plan's own requirements for denial CCM32"),
+        "{letter}"
+    );
 }
 
 #[test]
 fn letter_has_no_placeholders_or_missing_values() {
     let letter = letter_for(&parse(FULL)).expect("a letter");
     for marker in ["[", "]", "none", "None", "undefined", "{{", "{%"] {
-        assert!(!letter.contains(marker), "the letter contains {marker:?}:\n{letter}");
+        assert!(
+            !letter.contains(marker),
+            "the letter contains {marker:?}:\n{letter}"
+        );
     }
 }
 
@@ -67,10 +93,18 @@ fn removing_each_cited_item_refuses_or_drops_its_sentence() {
         match letter_for(&value) {
             Err(missing) => assert!(!missing.is_empty(), "{pointer}: refused without a reason"),
             Ok(letter) => {
-                assert!(!letter.contains(sentence), "{pointer} removed, but the letter still says {sentence:?}");
-                let id = sentence.split(' ').find(|w| w.contains('-') && w.chars().any(|c| c.is_ascii_digit()));
+                assert!(
+                    !letter.contains(sentence),
+                    "{pointer} removed, but the letter still says {sentence:?}"
+                );
+                let id = sentence
+                    .split(' ')
+                    .find(|w| w.contains('-') && w.chars().any(|c| c.is_ascii_digit()));
                 if let Some(id) = id {
-                    assert!(!letter.contains(id), "{pointer} removed, but the letter still cites {id}");
+                    assert!(
+                        !letter.contains(id),
+                        "{pointer} removed, but the letter still cites {id}"
+                    );
                 }
             }
         }
@@ -116,7 +150,10 @@ fn each_cited_field_is_required() {
     ] {
         let mut value = parse(FULL);
         remove(&mut value, pointer);
-        assert!(letter_for(&value).is_err(), "{pointer} removed, but a letter was written");
+        assert!(
+            letter_for(&value).is_err(),
+            "{pointer} removed, but a letter was written"
+        );
     }
 }
 
@@ -125,7 +162,10 @@ fn optional_fields_drop_out_of_the_sentence() {
     let mut value = parse(FULL);
     remove(&mut value, "/audit_trail/1/actor");
     let letter = letter_for(&value).expect("a letter");
-    assert!(letter.contains("records that the practice's staff sent a portal registration invitation"), "{letter}");
+    assert!(
+        letter.contains("records that the practice's staff sent a portal registration invitation"),
+        "{letter}"
+    );
 }
 
 #[test]
@@ -142,18 +182,39 @@ fn declined_portal_letter_cites_the_decline() {
     });
     value["notes"][0]["text"] = json!("CCM monthly call. Educated patient on patient portal features and how to register later if she wishes.");
     let letter = letter_for(&value).expect("a decline after an offer supports the appeal");
-    assert!(letter.contains("the patient's decline was documented by Dana Whitfield on March 3, 2026 at 10:50 AM"), "{letter}");
+    assert!(
+        letter.contains(
+            "the patient's decline was documented by Dana Whitfield on March 3, 2026 at 10:50 AM"
+        ),
+        "{letter}"
+    );
     assert!(letter.contains("No invitation was expected"), "{letter}");
-    assert!(!letter.contains("sent a portal registration invitation"), "{letter}");
-    assert_eq!(letter.matches("Patient portal record (status: declined)").count(), 1, "{letter}");
+    assert!(
+        !letter.contains("sent a portal registration invitation"),
+        "{letter}"
+    );
+    assert_eq!(
+        letter
+            .matches("Patient portal record (status: declined)")
+            .count(),
+        1,
+        "{letter}"
+    );
 }
 
 #[test]
 fn codes_without_label_match_the_pack() {
     let mut value = parse(FULL);
-    value["claim"]["denial"].as_object_mut().unwrap().shift_remove("label");
+    value["claim"]["denial"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("label");
     let letter = letter_for(&value).expect("CO-16 with N706 means CCM32");
-    assert!(letter.contains("Denial code: CCM32 – Patient portal utilization not promoted (CO-16, N706)"), "{letter}");
+    assert!(
+        letter
+            .contains("Denial code: CCM32 – Patient portal utilization not promoted (CO-16, N706)"),
+        "{letter}"
+    );
 }
 
 fn case_for(value: &Value, today: Date, allow_late: bool) -> Case<'static> {
@@ -170,7 +231,10 @@ fn unprocessable_claim_is_never_appealed() {
         let CaseOutcome::Refuse(refusal) = case.outcome else {
             panic!("{rarcs}: an unprocessable claim got a letter");
         };
-        assert!(matches!(refusal.reason, RefusalReason::Unprocessable { .. }), "{rarcs}");
+        assert!(
+            matches!(refusal.reason, RefusalReason::Unprocessable { .. }),
+            "{rarcs}"
+        );
         assert_eq!(refusal.action, Action::CorrectAndResubmit);
         assert!(refusal.action.describe().contains("submit it again"));
     }
@@ -192,7 +256,11 @@ fn late_appeal_is_refused_unless_allowed() {
         panic!("--allow-late did not write the letter");
     };
     assert_eq!(appeal.deadline.status(), DeadlineStatus::Late);
-    assert!(appeal.warnings[0].contains("passed on 2026-09-29 (1 days ago)"), "{:?}", appeal.warnings);
+    assert!(
+        appeal.warnings[0].contains("passed on 2026-09-29 (1 days ago)"),
+        "{:?}",
+        appeal.warnings
+    );
 }
 
 #[test]
@@ -203,7 +271,10 @@ fn due_soon_appeal_is_written_with_a_warning() {
         panic!("refused");
     };
     assert_eq!(appeal.deadline.days_left, 14);
-    assert_eq!(appeal.warnings, ["the appeal is due on 2026-09-29, in 14 days"]);
+    assert_eq!(
+        appeal.warnings,
+        ["the appeal is due on 2026-09-29, in 14 days"]
+    );
 
     let case = case_for(&value, date(2026, 9, 14), false);
     let CaseOutcome::Appeal(appeal) = case.outcome else {
@@ -238,12 +309,20 @@ fn letter_data_missing_from_the_record_refuses() {
         let mut value = parse(FULL);
         remove(&mut value, pointer);
         let missing = letter_for(&value).expect_err("refused");
-        assert!(missing.iter().any(|m| m.starts_with(&format!("letter: {expected}"))), "{pointer}: {missing:?}");
+        assert!(
+            missing
+                .iter()
+                .any(|m| m.starts_with(&format!("letter: {expected}"))),
+            "{pointer}: {missing:?}"
+        );
     }
     let mut value = parse(FULL);
     value["claim"]["denial"]["notice_date"] = json!("2026-04");
     let missing = letter_for(&value).expect_err("a partial notice date cannot anchor a deadline");
-    assert!(missing.iter().any(|m| m.contains("as a full date")), "{missing:?}");
+    assert!(
+        missing.iter().any(|m| m.contains("as a full date")),
+        "{missing:?}"
+    );
 }
 
 #[test]
@@ -251,12 +330,17 @@ fn unknown_payer_and_other_practice_are_errors() {
     let mut value = parse(FULL);
     value["claim"]["payer"]["id"] = json!("99999");
     let case = case_for(&value, TODAY, false);
-    assert!(matches!(case.outcome, CaseOutcome::Error(CaseError::UnknownPayer { ref payer_id, .. }) if payer_id == "99999"));
+    assert!(
+        matches!(case.outcome, CaseOutcome::Error(CaseError::UnknownPayer { ref payer_id, .. }) if payer_id == "99999")
+    );
 
     let mut value = parse(FULL);
     value["encounter"]["billing_npi"] = json!("1234567893");
     let case = case_for(&value, TODAY, false);
-    assert!(matches!(case.outcome, CaseOutcome::Error(CaseError::PracticeMismatch { .. })));
+    assert!(matches!(
+        case.outcome,
+        CaseOutcome::Error(CaseError::PracticeMismatch { .. })
+    ));
 }
 
 #[test]
@@ -279,7 +363,10 @@ fn pack_that_does_not_apply_refuses() {
     let CaseOutcome::Refuse(refusal) = case.outcome else {
         panic!("a letter was written for a claim the pack does not cover");
     };
-    assert!(matches!(refusal.reason, RefusalReason::NotApplicable { .. }));
+    assert!(matches!(
+        refusal.reason,
+        RefusalReason::NotApplicable { .. }
+    ));
     assert_eq!(refusal.action, Action::DoNotAppeal);
 }
 
@@ -288,7 +375,10 @@ fn markdown_in_record_values_is_escaped() {
     let mut value = parse(FULL);
     value["patient"]["name"]["family"] = json!("O*Brien_[x]");
     let letter = letter_for(&value).expect("a letter");
-    assert!(letter.contains("Patient: Maria O\\*Brien\\_\\[x\\]"), "{letter}");
+    assert!(
+        letter.contains("Patient: Maria O\\*Brien\\_\\[x\\]"),
+        "{letter}"
+    );
     let text = crate::appeal::plain::to_text(&crate::appeal::plain::blocks(&letter), 78);
     assert!(text.contains("Patient: Maria O*Brien_[x]"), "{text}");
 }

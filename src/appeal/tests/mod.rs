@@ -16,18 +16,26 @@ use crate::input::{load_file, Framing};
 use crate::record::{Record, RecordSchema};
 use crate::rules::RuleSet;
 
-pub(super) const FULL: &str = include_str!("../../../examples/records/denied-ccm32-full-evidence.json");
-pub(super) const MISSING: &str = include_str!("../../../examples/records/denied-ccm32-missing-evidence.json");
+pub(super) const FULL: &str =
+    include_str!("../../../examples/records/denied-ccm32-full-evidence.json");
+pub(super) const MISSING: &str =
+    include_str!("../../../examples/records/denied-ccm32-missing-evidence.json");
 pub(super) const TODAY: Date = date(2026, 4, 20);
 
 pub(super) fn practice() -> PracticeProfile {
-    PracticeProfile::parse(Path::new("practice.yaml"), include_str!("../../../examples/profiles/practice.yaml"))
-        .expect("example practice profile")
+    PracticeProfile::parse(
+        Path::new("practice.yaml"),
+        include_str!("../../../examples/profiles/practice.yaml"),
+    )
+    .expect("example practice profile")
 }
 
 pub(super) fn payers() -> PayerDirectory {
-    PayerDirectory::parse(Path::new("payers.yaml"), include_str!("../../../examples/profiles/payers.yaml"))
-        .expect("example payer profiles")
+    PayerDirectory::parse(
+        Path::new("payers.yaml"),
+        include_str!("../../../examples/profiles/payers.yaml"),
+    )
+    .expect("example payer profiles")
 }
 
 pub(super) fn rules() -> RuleSet {
@@ -36,13 +44,22 @@ pub(super) fn rules() -> RuleSet {
 
 pub(super) fn template() -> LetterTemplate {
     let set = rules();
-    let text = set.packs[0].appeal.as_ref().and_then(|a| a.embedded).expect("embedded template");
+    let text = set.packs[0]
+        .appeal
+        .as_ref()
+        .and_then(|a| a.embedded)
+        .expect("embedded template");
     LetterTemplate::compile("rules/ccm32.appeal.md.j2", text).expect("shipped template compiles")
 }
 
 pub(super) fn record_from(value: &Value) -> Record {
     let text = serde_json::to_string(value).expect("serializes");
-    let loaded = load_file(Arc::from("record.json"), text.as_bytes(), Framing::Json, &RecordSchema::new());
+    let loaded = load_file(
+        Arc::from("record.json"),
+        text.as_bytes(),
+        Framing::Json,
+        &RecordSchema::new(),
+    );
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     loaded.records.into_iter().next().expect("one record")
 }
@@ -52,7 +69,12 @@ pub(super) fn parse(text: &str) -> Value {
 }
 
 /// Assesses `record` with the example profiles on [`TODAY`].
-pub(super) fn assess_with(rules: &RuleSet, record: &Record, today: Date, allow_late: bool) -> Option<Case<'static>> {
+pub(super) fn assess_with(
+    rules: &RuleSet,
+    record: &Record,
+    today: Date,
+    allow_late: bool,
+) -> Option<Case<'static>> {
     let practice = practice();
     let payers = payers();
     let settings = AppealSettings {
@@ -87,7 +109,13 @@ pub(super) fn letter_for(value: &Value) -> Result<String, Vec<String>> {
         CaseOutcome::Refuse(refusal) => Err(refusal
             .missing
             .iter()
-            .map(|m| format!("{}: {}", m.rule.as_ref().map_or("letter", |r| r.code.as_str()), m.expected))
+            .map(|m| {
+                format!(
+                    "{}: {}",
+                    m.rule.as_ref().map_or("letter", |r| r.code.as_str()),
+                    m.expected
+                )
+            })
             .collect()),
         CaseOutcome::Error(error) => panic!("configuration error: {error}"),
     }

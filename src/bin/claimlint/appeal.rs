@@ -4,9 +4,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use clap::{Args, ValueEnum};
 use claimlint::appeal::assess::{
-    assess, assess_denial, AppealSettings, Assessment, Case, CaseOutcome, MissingItem, Refusal, RefusalReason,
+    assess, assess_denial, AppealSettings, Assessment, Case, CaseOutcome, MissingItem, Refusal,
+    RefusalReason,
 };
 use claimlint::appeal::eligibility::ClaimDenial;
 use claimlint::appeal::manifest::{unmatched_recommendation, Manifest, ManifestEntry};
@@ -17,6 +17,7 @@ use claimlint::diagnostic::{Level, SourceDiagnostic};
 use claimlint::record::Record;
 use claimlint::remit::{DenialOutcome, RemitDenial};
 use claimlint::rules::{Pack, RuleSet};
+use clap::{Args, ValueEnum};
 use jiff::civil::Date;
 use serde_json::Value;
 
@@ -108,7 +109,8 @@ impl From<FormatArg> for Format {
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {
-    claimlint::appeal::deadline::parse_notice_date(text).ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
+    claimlint::appeal::deadline::parse_notice_date(text)
+        .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
 }
 
 /// Counts for the summary line.
@@ -140,7 +142,10 @@ impl RemittanceJoin {
     fn new(denials: Vec<RemitDenial>, rules: &RuleSet) -> Self {
         let mut by_claim: HashMap<String, Vec<usize>> = HashMap::new();
         for (index, denial) in denials.iter().enumerate() {
-            by_claim.entry(denial.claim_id.clone()).or_default().push(index);
+            by_claim
+                .entry(denial.claim_id.clone())
+                .or_default()
+                .push(index);
         }
         let matched = vec![false; denials.len()];
         let denials = denials
@@ -171,7 +176,10 @@ impl RemittanceJoin {
             return Vec::new();
         };
         if indexes.len() > 1 {
-            let places: Vec<String> = indexes.iter().map(|&i| remittance_place(&self.denials[i].0)).collect();
+            let places: Vec<String> = indexes
+                .iter()
+                .map(|&i| remittance_place(&self.denials[i].0))
+                .collect();
             self.notes.push(format!(
                 "claim {claim_id} (record {}): {} denials in the remittance files ({}); each is assessed on its own",
                 record.id,
@@ -234,7 +242,10 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
         Ok(rules) => rules,
         Err(diagnostics) => {
             print_all(&diagnostics);
-            outln!("claimlint: the rule set has {} error(s); no appeal was assessed", diagnostics.len());
+            outln!(
+                "claimlint: the rule set has {} error(s); no appeal was assessed",
+                diagnostics.len()
+            );
             return ExitStatus::Error;
         }
     };
@@ -242,7 +253,9 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
     // the current folder upward, as `check` finds it.
     let mut args = args;
     if args.practice.is_none() || args.payers.is_none() {
-        let found = std::env::current_dir().ok().and_then(|dir| claimlint::config::discover(&dir));
+        let found = std::env::current_dir()
+            .ok()
+            .and_then(|dir| claimlint::config::discover(&dir));
         if let Some(path) = found {
             match claimlint::config::load(&path, &rules) {
                 Ok(config) => {
@@ -269,7 +282,10 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
         Ok(mapping) => mapping,
         Err(diagnostics) => {
             print_all(&diagnostics);
-            outln!("claimlint: the FHIR mapping has {} error(s); no appeal was assessed", diagnostics.len());
+            outln!(
+                "claimlint: the FHIR mapping has {} error(s); no appeal was assessed",
+                diagnostics.len()
+            );
             return ExitStatus::Error;
         }
     };
@@ -284,7 +300,9 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
         },
         None => None,
     };
-    let today = args.today.unwrap_or_else(|| jiff::ZonedDateTime::now().date());
+    let today = args
+        .today
+        .unwrap_or_else(|| jiff::ZonedDateTime::now().date());
     let settings = AppealSettings {
         practice: &practice,
         payers: &payers,
@@ -316,7 +334,9 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
                 }
                 joined
                     .into_iter()
-                    .map(|(record, denial)| (assess_denial(&rules, &record, &settings, denial), record))
+                    .map(|(record, denial)| {
+                        (assess_denial(&rules, &record, &settings, denial), record)
+                    })
                     .collect()
             }
         };
@@ -327,22 +347,35 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
                     totals.uncovered += 1;
                     uncovered.push((record.id.clone(), record.origin.file.to_string(), *denial));
                 }
-                Assessment::Considered(case) => considered.push(Considered { record, case: *case }),
+                Assessment::Considered(case) => considered.push(Considered {
+                    record,
+                    case: *case,
+                }),
             }
         }
     });
     considered.sort_by(|a, b| {
-        let key = |c: &Considered<'_>| (c.record.origin.file.clone(), c.record.origin.line, c.record.origin.pointer.clone());
+        let key = |c: &Considered<'_>| {
+            (
+                c.record.origin.file.clone(),
+                c.record.origin.line,
+                c.record.origin.pointer.clone(),
+            )
+        };
         key(a).cmp(&key(b))
     });
 
     report::sort_input_errors(&mut loaded.errors);
     for error in &loaded.errors {
-        out!("{}", renderer.render(&report::input_diagnostic(error, &mut loaded.sources)));
+        out!(
+            "{}",
+            renderer.render(&report::input_diagnostic(error, &mut loaded.sources))
+        );
     }
     report::sort_input_errors(&mut loaded.warnings);
     for warning in &loaded.warnings {
-        let diagnostic = report::input_diagnostic(warning, &mut loaded.sources).with_level(Level::Warning);
+        let diagnostic =
+            report::input_diagnostic(warning, &mut loaded.sources).with_level(Level::Warning);
         out!("{}", renderer.render(&diagnostic));
     }
     for (record_id, file, denial) in &uncovered {
@@ -369,8 +402,13 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
     };
     let mut manifest = Manifest::new(today.to_string());
     for entry in &considered {
-        let (manifest_entry, diagnostics, lines) =
-            process(entry, &mut templates, &mut writer, &mut totals, &mut loaded.sources);
+        let (manifest_entry, diagnostics, lines) = process(
+            entry,
+            &mut templates,
+            &mut writer,
+            &mut totals,
+            &mut loaded.sources,
+        );
         print_all(&diagnostics);
         for line in lines {
             outln!("{line}");
@@ -384,7 +422,9 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
                 DenialOutcome::Unprocessable { .. } => totals.refused += 1,
                 _ => totals.unmatched += 1,
             }
-            manifest.claims.push(ManifestEntry::without_record(denial, outcome));
+            manifest
+                .claims
+                .push(ManifestEntry::without_record(denial, outcome));
         }
     }
 
@@ -392,12 +432,22 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
         let path = args.out.join("manifest.json");
         if args.dry_run {
             outln!("would write {}", path.display());
-        } else if let Err(error) = writer.ensure_out().and_then(|()| output::write_atomic(&path, manifest.to_json().as_bytes(), true)) {
-            print_all(&[SourceDiagnostic::error(error.to_string()).with_code("claimlint::appeal::write")]);
+        } else if let Err(error) = writer
+            .ensure_out()
+            .and_then(|()| output::write_atomic(&path, manifest.to_json().as_bytes(), true))
+        {
+            print_all(&[
+                SourceDiagnostic::error(error.to_string()).with_code("claimlint::appeal::write")
+            ]);
             totals.errors += 1;
         }
     }
-    print_summary(&totals, loaded.errors.len() + remittance_errors, args.dry_run, join.is_some());
+    print_summary(
+        &totals,
+        loaded.errors.len() + remittance_errors,
+        args.dry_run,
+        join.is_some(),
+    );
 
     if !loaded.errors.is_empty() || remittance_errors > 0 || totals.errors > 0 {
         ExitStatus::Error
@@ -408,7 +458,9 @@ pub fn run(args: AppealArgs, renderer: &Renderer) -> ExitStatus {
     }
 }
 
-fn read_profiles(args: &AppealArgs) -> Result<(PracticeProfile, PayerDirectory), Vec<SourceDiagnostic>> {
+fn read_profiles(
+    args: &AppealArgs,
+) -> Result<(PracticeProfile, PayerDirectory), Vec<SourceDiagnostic>> {
     let mut diagnostics = Vec::new();
     if args.practice.is_none() {
         diagnostics.push(
@@ -444,19 +496,25 @@ fn read_profiles(args: &AppealArgs) -> Result<(PracticeProfile, PayerDirectory),
 
 fn read_file(path: &Path, what: &str) -> Result<String, Vec<SourceDiagnostic>> {
     std::fs::read_to_string(path).map_err(|error| {
-        vec![SourceDiagnostic::error(format!("cannot read {what} {}: {error}", path.display()))
-            .with_code("claimlint::appeal::io")]
+        vec![
+            SourceDiagnostic::error(format!("cannot read {what} {}: {error}", path.display()))
+                .with_code("claimlint::appeal::io"),
+        ]
     })
 }
 
 fn read_template(path: &Path) -> Result<LetterTemplate, Box<SourceDiagnostic>> {
     let text = std::fs::read_to_string(path).map_err(|error| {
         Box::new(
-            SourceDiagnostic::error(format!("cannot read letter template {}: {error}", path.display()))
-                .with_code("claimlint::appeal::io"),
+            SourceDiagnostic::error(format!(
+                "cannot read letter template {}: {error}",
+                path.display()
+            ))
+            .with_code("claimlint::appeal::io"),
         )
     })?;
-    LetterTemplate::compile(&path.display().to_string(), &text).map_err(|e| Box::new(template_diagnostic(&e)))
+    LetterTemplate::compile(&path.display().to_string(), &text)
+        .map_err(|e| Box::new(template_diagnostic(&e)))
 }
 
 fn template_diagnostic(error: &TemplateError) -> SourceDiagnostic {
@@ -464,7 +522,9 @@ fn template_diagnostic(error: &TemplateError) -> SourceDiagnostic {
         .with_code("claimlint::appeal::template");
     diagnostic.help = error.help.clone();
     match &error.span {
-        Some(span) => diagnostic.with_source(&error.name, error.source_text.clone(), span.clone(), "here"),
+        Some(span) => {
+            diagnostic.with_source(&error.name, error.source_text.clone(), span.clone(), "here")
+        }
         None => diagnostic,
     }
 }
@@ -481,7 +541,10 @@ impl Templates {
         if let Some(template) = &self.overridden {
             return Ok(template);
         }
-        let entry = self.by_pack.entry(pack.id.clone()).or_insert_with(|| load_pack_template(pack).map(Arc::new));
+        let entry = self
+            .by_pack
+            .entry(pack.id.clone())
+            .or_insert_with(|| load_pack_template(pack).map(Arc::new));
         match entry {
             Ok(template) => Ok(template),
             Err(diagnostic) => Err(diagnostic.clone()),
@@ -503,8 +566,11 @@ fn load_pack_template(pack: &Pack) -> Result<LetterTemplate, Box<SourceDiagnosti
         Some(text) => text.to_string(),
         None => std::fs::read_to_string(&spec.template).map_err(|error| {
             Box::new(
-                SourceDiagnostic::error(format!("cannot read letter template {name} of pack {}: {error}", pack.id))
-                    .with_code("claimlint::appeal::io"),
+                SourceDiagnostic::error(format!(
+                    "cannot read letter template {name} of pack {}: {error}",
+                    pack.id
+                ))
+                .with_code("claimlint::appeal::io"),
             )
         })?,
     };
@@ -546,7 +612,11 @@ impl Writer<'_> {
     /// Writes one claim's letter in every format; returns the file names
     /// and what was done, or the error. Nothing is written when any of the
     /// files exists and `force` is off.
-    fn write(&mut self, claim_id: &str, markdown: &str) -> Result<(Vec<String>, Vec<String>), String> {
+    fn write(
+        &mut self,
+        claim_id: &str,
+        markdown: &str,
+    ) -> Result<(Vec<String>, Vec<String>), String> {
         let stem = self.stem(claim_id);
         let title = format!("Appeal of claim {claim_id}");
         let mut files = Vec::new();
@@ -559,13 +629,25 @@ impl Writer<'_> {
         if self.dry_run {
             let lines = files
                 .iter()
-                .map(|(name, bytes)| format!("would write {} ({})", self.out.join(name).display(), plural(bytes.len(), "byte")))
+                .map(|(name, bytes)| {
+                    format!(
+                        "would write {} ({})",
+                        self.out.join(name).display(),
+                        plural(bytes.len(), "byte")
+                    )
+                })
                 .collect();
             return Ok((names, lines));
         }
         if !self.force {
-            if let Some((name, _)) = files.iter().find(|(name, _)| std::fs::symlink_metadata(self.out.join(name)).is_ok()) {
-                return Err(format!("{} already exists; use --force to replace it", self.out.join(name).display()));
+            if let Some((name, _)) = files
+                .iter()
+                .find(|(name, _)| std::fs::symlink_metadata(self.out.join(name)).is_ok())
+            {
+                return Err(format!(
+                    "{} already exists; use --force to replace it",
+                    self.out.join(name).display()
+                ));
             }
         }
         self.ensure_out().map_err(|e| e.to_string())?;
@@ -607,9 +689,14 @@ fn process(
                         .map_err(|e| Box::new(template_diagnostic(&e)))
                 })
                 .and_then(|markdown| {
-                    writer.write(&case.denial.claim_id, &markdown).map_err(|message| {
-                        Box::new(SourceDiagnostic::error(format!("{claim}: {message}")).with_code("claimlint::appeal::write"))
-                    })
+                    writer
+                        .write(&case.denial.claim_id, &markdown)
+                        .map_err(|message| {
+                            Box::new(
+                                SourceDiagnostic::error(format!("{claim}: {message}"))
+                                    .with_code("claimlint::appeal::write"),
+                            )
+                        })
                 });
             match written {
                 Ok((names, written_lines)) => {
@@ -641,7 +728,13 @@ fn process(
         }
         CaseOutcome::Refuse(refusal) => {
             totals.refused += 1;
-            diagnostics.extend(refusal_diagnostics(&claim, record, &case.denial, refusal, sources));
+            diagnostics.extend(refusal_diagnostics(
+                &claim,
+                record,
+                &case.denial,
+                refusal,
+                sources,
+            ));
             lines.push(format!(
                 "{claim}: not appealed ({}); recommended action: {}",
                 refusal_summary(refusal),
@@ -681,7 +774,10 @@ fn refusal_summary(refusal: &Refusal) -> String {
                 parts.push(format!("no evidence for {}", rules.join(", ")));
             }
             if letter_data > 0 {
-                parts.push(format!("{} the letter needs", plural(letter_data, "record field")));
+                parts.push(format!(
+                    "{} the letter needs",
+                    plural(letter_data, "record field")
+                ));
             }
             parts.join("; ")
         }
@@ -707,57 +803,102 @@ fn refusal_diagnostics(
             .collect(),
         RefusalReason::Unprocessable { detail } => {
             let codes = denial.codes_text().unwrap_or_default();
-            let diagnostic = SourceDiagnostic::error(format!("{claim}: not appealed: the claim was returned as unprocessable ({codes})"))
-                .with_code("claimlint::appeal::unprocessable")
-                .with_help(format!("{}\n{detail}", capitalize(refusal.action.describe())));
-            vec![report::with_record_source(diagnostic, record, "/claim/denial", "unprocessable".to_string(), sources)]
+            let diagnostic = SourceDiagnostic::error(format!(
+                "{claim}: not appealed: the claim was returned as unprocessable ({codes})"
+            ))
+            .with_code("claimlint::appeal::unprocessable")
+            .with_help(format!(
+                "{}\n{detail}",
+                capitalize(refusal.action.describe())
+            ));
+            vec![report::with_record_source(
+                diagnostic,
+                record,
+                "/claim/denial",
+                "unprocessable".to_string(),
+                sources,
+            )]
         }
         RefusalReason::NotApplicable { detail } => {
             let diagnostic = SourceDiagnostic::error(format!("{claim}: not appealed: {detail}"))
                 .with_code("claimlint::appeal::not-applicable")
                 .with_help(capitalize(refusal.action.describe()));
-            vec![report::with_record_source(diagnostic, record, "/claim/denial", "denial answered by the pack".to_string(), sources)]
+            vec![report::with_record_source(
+                diagnostic,
+                record,
+                "/claim/denial",
+                "denial answered by the pack".to_string(),
+                sources,
+            )]
         }
         RefusalReason::Late => {
             let (due, late) = refusal
                 .deadline
                 .map(|d| (d.due.to_string(), days_left(d.days_left)))
                 .unwrap_or_default();
-            let mut diagnostic = SourceDiagnostic::error(format!("{claim}: not appealed: the appeal deadline passed on {due} ({late})"))
-                .with_code("claimlint::appeal::late")
-                .with_help(format!(
-                    "{}; to write the letter anyway, run again with --allow-late",
-                    capitalize(refusal.action.describe())
-                ));
+            let mut diagnostic = SourceDiagnostic::error(format!(
+                "{claim}: not appealed: the appeal deadline passed on {due} ({late})"
+            ))
+            .with_code("claimlint::appeal::late")
+            .with_help(format!(
+                "{}; to write the letter anyway, run again with --allow-late",
+                capitalize(refusal.action.describe())
+            ));
             if let Some(deadline) = refusal.deadline {
-                diagnostic.notes.push(format!("deadline: {}", deadline.rule.describe()));
+                diagnostic
+                    .notes
+                    .push(format!("deadline: {}", deadline.rule.describe()));
             }
-            vec![report::with_record_source(diagnostic, record, "/claim/denial/notice_date", "notice date".to_string(), sources)]
+            vec![report::with_record_source(
+                diagnostic,
+                record,
+                "/claim/denial/notice_date",
+                "notice date".to_string(),
+                sources,
+            )]
         }
     }
 }
 
-fn missing_diagnostic(claim: &str, record: &Record, item: &MissingItem, action: &str, sources: &mut SourceCache) -> SourceDiagnostic {
+fn missing_diagnostic(
+    claim: &str,
+    record: &Record,
+    item: &MissingItem,
+    action: &str,
+    sources: &mut SourceCache,
+) -> SourceDiagnostic {
     let label = match &item.found {
         Some(found) => format!("expected {}; {found}", item.expected),
         None => format!("expected {}", item.expected),
     };
     let mut diagnostic = match &item.rule {
         Some(rule) => {
-            let mut diagnostic = SourceDiagnostic::error(format!("{claim}: not appealed: no evidence of {}", item.expected))
-                .with_code(format!("{} {}", rule.code, rule.name));
+            let mut diagnostic = SourceDiagnostic::error(format!(
+                "{claim}: not appealed: no evidence of {}",
+                item.expected
+            ))
+            .with_code(format!("{} {}", rule.code, rule.name));
             if !rule.help.is_empty() {
                 diagnostic.help = Some(rule.help.clone());
             }
             if item.any_of {
-                diagnostic.notes.push(format!("{} accepts any one of its alternatives; none was found", rule.code));
+                diagnostic.notes.push(format!(
+                    "{} accepts any one of its alternatives; none was found",
+                    rule.code
+                ));
             }
-            diagnostic.notes.push(format!("rule: {} {} ({} layer); source: {}", rule.code, rule.name, rule.layer, rule.citation));
+            diagnostic.notes.push(format!(
+                "rule: {} {} ({} layer); source: {}",
+                rule.code, rule.name, rule.layer, rule.citation
+            ));
             diagnostic
         }
-        None => SourceDiagnostic::error(format!("{claim}: not appealed: the letter needs {}", item.expected))
-            .with_code("claimlint::appeal::letter-data")
-            .with_help("add it to the record"),
+        None => SourceDiagnostic::error(format!(
+            "{claim}: not appealed: the letter needs {}",
+            item.expected
+        ))
+        .with_code("claimlint::appeal::letter-data")
+        .with_help("add it to the record"),
     };
     diagnostic.notes.push(action.to_string());
     report::with_record_source(diagnostic, record, &item.pointer, label, sources)
@@ -804,7 +945,11 @@ fn print_summary(totals: &Totals, input_errors: usize, dry_run: bool, remitted: 
         "claimlint: {} considered: {} {}, {} not appealed, {}",
         plural(considered, "denied claim"),
         totals.appealed,
-        if dry_run { "would be appealed" } else { "appealed" },
+        if dry_run {
+            "would be appealed"
+        } else {
+            "appealed"
+        },
         totals.refused,
         plural(totals.errors, "error"),
     );

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
 use claimlint::diagnostic::{Level, SourceDiagnostic};
 use claimlint::eval::{self, NotApplicable, PackResult, PatientMonthReport, PatientMonths};
 use claimlint::finding::{Finding, Outcome, Severity};
@@ -10,6 +9,7 @@ use claimlint::input::InputError;
 use claimlint::record::Record;
 use claimlint::report::{RecordOutcome, RuleOutcome, RuleStatus};
 use claimlint::rules::RuleSet;
+use clap::Args;
 
 use crate::pipeline::{self, Counts, Format, PipelineArgs, Reported, Settings};
 use crate::render::Renderer;
@@ -99,7 +99,12 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
         evaluate(&rules, record, &mut counts, &mut reported, &mut outcomes);
     });
     // Patient-month rules run once every record of the month has been read.
-    report_patient_months(&rules, patient_months.finish(), &mut reported, &mut outcomes);
+    report_patient_months(
+        &rules,
+        patient_months.finish(),
+        &mut reported,
+        &mut outcomes,
+    );
     counts.files = loaded.files;
     counts.skipped = loaded.skipped;
     counts.unreadable = loaded.unreadable_inputs();
@@ -128,13 +133,21 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
     };
     let is_human = settings.format == Format::Human;
     if is_human && !settings.quiet {
-        print_report(&mut reported, &input_errors, &input_warnings, &mut loaded.sources, renderer);
+        print_report(
+            &mut reported,
+            &input_errors,
+            &input_warnings,
+            &mut loaded.sources,
+            renderer,
+        );
     }
     let failures = pipeline::write_outputs(&settings, &report);
     // A machine format keeps stdout for the report; the rest goes to stderr.
     let notes = [
         (!settings.quiet).then(|| pipeline::suppression_warning_lines(&report)),
-        settings.statistics.then(|| pipeline::statistics_text(&report)),
+        settings
+            .statistics
+            .then(|| pipeline::statistics_text(&report)),
         Some(failures.iter().map(|f| format!("error: {f}\n")).collect()),
         (is_human || !settings.quiet).then(|| format!("{}\n", pipeline::summary_line(&report))),
     ];
@@ -180,13 +193,19 @@ fn record_outcome(rules: &RuleSet, record: &Record, results: &[PackResult]) -> R
         if let Some(reason) = &result.not_applicable {
             let reason = match reason {
                 NotApplicable::Condition => "the pack's applicability condition does not hold",
-                NotApplicable::OutsideEffectiveDates => "the date of service is outside the pack's effective dates",
+                NotApplicable::OutsideEffectiveDates => {
+                    "the date of service is outside the pack's effective dates"
+                }
             };
-            outcome.not_applicable.push((result.pack.clone(), reason.to_string()));
+            outcome
+                .not_applicable
+                .push((result.pack.clone(), reason.to_string()));
             continue;
         }
         for rule in &result.rules {
-            outcome.rules.push(rule_outcome(rules, &result.pack, &rule.code, rule.outcome));
+            outcome
+                .rules
+                .push(rule_outcome(rules, &result.pack, &rule.code, rule.outcome));
         }
     }
     outcome
@@ -195,7 +214,10 @@ fn record_outcome(rules: &RuleSet, record: &Record, results: &[PackResult]) -> R
 fn rule_outcome(rules: &RuleSet, pack: &str, code: &str, outcome: Outcome) -> RuleOutcome {
     RuleOutcome {
         code: code.to_string(),
-        name: rules.rule(code).map(|(_, rule)| rule.name.clone()).unwrap_or_default(),
+        name: rules
+            .rule(code)
+            .map(|(_, rule)| rule.name.clone())
+            .unwrap_or_default(),
         pack: pack.to_string(),
         outcome,
         status: match outcome {
@@ -225,8 +247,16 @@ fn report_patient_months(
                 .find(|(index, _)| *index == member)
                 .map_or(Outcome::Pass, |(_, finding)| finding.outcome);
             let file = record.origin.file.to_string();
-            if let Some(entry) = outcomes.iter_mut().find(|o| o.file == file && o.record_id == record.id) {
-                entry.rules.push(rule_outcome(rules, &result.pack, &result.rule.code, outcome));
+            if let Some(entry) = outcomes
+                .iter_mut()
+                .find(|o| o.file == file && o.record_id == record.id)
+            {
+                entry.rules.push(rule_outcome(
+                    rules,
+                    &result.pack,
+                    &result.rule.code,
+                    outcome,
+                ));
             }
         }
         for (index, finding) in result.findings {
@@ -258,12 +288,18 @@ fn print_report(
     renderer: &Renderer,
 ) {
     reported.sort_by(|a, b| {
-        (&a.record.origin.file, a.record.origin.line, &a.record.origin.pointer, &a.record.id).cmp(&(
-            &b.record.origin.file,
-            b.record.origin.line,
-            &b.record.origin.pointer,
-            &b.record.id,
-        ))
+        (
+            &a.record.origin.file,
+            a.record.origin.line,
+            &a.record.origin.pointer,
+            &a.record.id,
+        )
+            .cmp(&(
+                &b.record.origin.file,
+                b.record.origin.line,
+                &b.record.origin.pointer,
+                &b.record.id,
+            ))
     });
 
     for error in input_errors.iter() {
@@ -283,19 +319,29 @@ fn print_report(
     }
 }
 
-fn finding_diagnostic(record: &Record, finding: &Finding, sources: &mut SourceCache) -> SourceDiagnostic {
+fn finding_diagnostic(
+    record: &Record,
+    finding: &Finding,
+    sources: &mut SourceCache,
+) -> SourceDiagnostic {
     let level = match finding.severity {
         Severity::Error => Level::Error,
         Severity::Warning => Level::Warning,
         Severity::Info => Level::Advice,
     };
-    let mut diagnostic = SourceDiagnostic::error(format!("record {}: {}", record.id, finding.message))
-        .with_code(format!("{} {}", finding.code, finding.name))
-        .with_level(level)
-        .with_help(finding.help.clone());
+    let mut diagnostic =
+        SourceDiagnostic::error(format!("record {}: {}", record.id, finding.message))
+            .with_code(format!("{} {}", finding.code, finding.name))
+            .with_level(level)
+            .with_help(finding.help.clone());
     diagnostic.notes.push(format!(
         "rule: {} {} ({} {}, {} layer); source: {}",
-        finding.code, finding.name, finding.pack, finding.pack_version, finding.layer, finding.citation
+        finding.code,
+        finding.name,
+        finding.pack,
+        finding.pack_version,
+        finding.layer,
+        finding.citation
     ));
     let label = finding
         .misses

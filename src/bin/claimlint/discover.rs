@@ -76,9 +76,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
                 continue;
             }
         }
-        let walker = WalkDir::new(path)
-            .follow_links(true)
-            .sort_by_file_name();
+        let walker = WalkDir::new(path).follow_links(true).sort_by_file_name();
         for entry in walker {
             match entry {
                 Ok(entry) if entry.file_type().is_file() => {
@@ -139,7 +137,11 @@ mod tests {
         std::os::unix::fs::symlink(&a, &b).unwrap();
         let found = discover(&[a]);
         assert_eq!(found.errors.len(), 1);
-        assert!(found.errors[0].1.contains("symbolic links"), "{}", found.errors[0].1);
+        assert!(
+            found.errors[0].1.contains("symbolic links"),
+            "{}",
+            found.errors[0].1
+        );
     }
 
     #[test]

@@ -7,10 +7,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
 use claimlint::eval::check_rule;
 use claimlint::finding::Layer;
 use claimlint::rules::{Example, Pack, Rule, RuleScope, RuleSet};
+use clap::{Args, ValueEnum};
 use serde_json::Value;
 
 use crate::render::Renderer;
@@ -130,11 +130,17 @@ impl<'a> RuleDoc<'a> {
         match rule.scope {
             RuleScope::Record => {
                 applies.push(match &pack.applies_when {
-                    Some(condition) => format!("Records with {}; the pack is {effective}.", condition.describe()),
+                    Some(condition) => format!(
+                        "Records with {}; the pack is {effective}.",
+                        condition.describe()
+                    ),
                     None => format!("Every record; the pack is {effective}."),
                 });
                 if let Some(when) = &rule.when {
-                    applies.push(format!("The rule checks only records with {}.", when.describe()));
+                    applies.push(format!(
+                        "The rule checks only records with {}.",
+                        when.describe()
+                    ));
                 }
             }
             RuleScope::PatientMonth => {
@@ -147,7 +153,10 @@ impl<'a> RuleDoc<'a> {
                     None => format!("All records of one patient in one calendar month; the pack is {effective}."),
                 });
                 if let Some(when) = &rule.when {
-                    applies.push(format!("The rule checks only months with {}.", when.describe()));
+                    applies.push(format!(
+                        "The rule checks only months with {}.",
+                        when.describe()
+                    ));
                 }
                 applies.push("A finding is reported on each record of the month.".to_string());
             }
@@ -156,11 +165,17 @@ impl<'a> RuleDoc<'a> {
         let mut help = None;
         let mut document = |example: &Example, wants_finding: bool| {
             let records = example.to_records(&pack.source);
-            let finding = check_rule(rules, pack, rule, &records).findings.into_iter().next();
+            let finding = check_rule(rules, pack, rule, &records)
+                .findings
+                .into_iter()
+                .next();
             let message = match (&finding, wants_finding) {
                 (Some(finding), true) => {
                     help = Some(finding.help.clone());
-                    Some(format!("{} (record {})", finding.message, finding.record_id))
+                    Some(format!(
+                        "{} (record {})",
+                        finding.message, finding.record_id
+                    ))
                 }
                 _ => None,
             };
@@ -176,9 +191,7 @@ impl<'a> RuleDoc<'a> {
             ),
             None => (None, None),
         };
-        let help = help
-            .or_else(|| rules.help_source(rule))
-            .unwrap_or_default();
+        let help = help.or_else(|| rules.help_source(rule)).unwrap_or_default();
         RuleDoc {
             pack,
             rule,
@@ -192,7 +205,10 @@ impl<'a> RuleDoc<'a> {
     /// Returns the sections in order: heading and body.
     fn sections(&self) -> Vec<(&'static str, Section)> {
         vec![
-            ("What it checks", Section::Text(self.rule.description.clone())),
+            (
+                "What it checks",
+                Section::Text(self.rule.description.clone()),
+            ),
             ("Applies to", Section::Text(self.applies.join(" "))),
             ("Why it matters", Section::Text(layer_text(self.rule.layer))),
             ("Failing example", self.example_section(&self.fail)),
@@ -280,7 +296,10 @@ impl<'a> RuleDoc<'a> {
 
 enum Section {
     Text(String),
-    Example { json: String, message: Option<String> },
+    Example {
+        json: String,
+        message: Option<String>,
+    },
 }
 
 /// Why a rule of this layer matters, and how an appeal may present it.
@@ -318,7 +337,11 @@ fn write_json(value: &Value, depth: usize, out: &mut String) {
         return;
     }
     let indent = "  ".repeat(depth + 1);
-    let (open, close) = if value.is_array() { ('[', ']') } else { ('{', '}') };
+    let (open, close) = if value.is_array() {
+        ('[', ']')
+    } else {
+        ('{', '}')
+    };
     out.push(open);
     out.push('\n');
     let mut first = true;
@@ -335,7 +358,9 @@ fn write_json(value: &Value, depth: usize, out: &mut String) {
     };
     match value {
         Value::Array(items) => items.iter().for_each(|child| item(None, child, out)),
-        Value::Object(fields) => fields.iter().for_each(|(key, child)| item(Some(key), child, out)),
+        Value::Object(fields) => fields
+            .iter()
+            .for_each(|(key, child)| item(Some(key), child, out)),
         _ => {}
     }
     out.push('\n');
@@ -359,7 +384,9 @@ fn inline_json(value: &Value) -> String {
         Value::Object(fields) => {
             let parts: Vec<String> = fields
                 .iter()
-                .map(|(key, child)| format!("{}: {}", Value::from(key.as_str()), inline_json(child)))
+                .map(|(key, child)| {
+                    format!("{}: {}", Value::from(key.as_str()), inline_json(child))
+                })
                 .collect();
             format!("{{ {} }}", parts.join(", "))
         }

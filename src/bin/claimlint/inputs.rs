@@ -31,7 +31,8 @@ pub struct Loaded {
 impl Loaded {
     /// Number of distinct inputs with at least one error.
     pub fn unreadable_inputs(&self) -> usize {
-        let files: std::collections::BTreeSet<&str> = self.errors.iter().map(|e| &*e.origin.file).collect();
+        let files: std::collections::BTreeSet<&str> =
+            self.errors.iter().map(|e| &*e.origin.file).collect();
         files.len()
     }
 }
@@ -46,20 +47,28 @@ pub fn load(paths: &[PathBuf], mapping: &FhirMapping, on_record: impl FnMut(Reco
 
 /// Reads inputs already discovered. A file can change between discovery and
 /// reading; a file removed in between is reported as an input error.
-fn load_discovered(discovered: Discovered, mapping: &FhirMapping, mut on_record: impl FnMut(Record)) -> Loaded {
+fn load_discovered(
+    discovered: Discovered,
+    mapping: &FhirMapping,
+    mut on_record: impl FnMut(Record),
+) -> Loaded {
     let schema = RecordSchema::new();
     let mut loaded = Loaded {
         skipped: discovered.skipped,
         ..Loaded::default()
     };
-    loaded.errors.extend(discovered.errors.iter().map(|(path, reason)| {
-        InputError::new(
-            InputErrorKind::Io,
-            Origin::new(Arc::from(path.as_str()), None, ""),
-            format!("cannot read: {reason}"),
-        )
-        .with_help("check that the path exists and is readable; the other inputs are still checked")
-    }));
+    loaded
+        .errors
+        .extend(discovered.errors.iter().map(|(path, reason)| {
+            InputError::new(
+                InputErrorKind::Io,
+                Origin::new(Arc::from(path.as_str()), None, ""),
+                format!("cannot read: {reason}"),
+            )
+            .with_help(
+                "check that the path exists and is readable; the other inputs are still checked",
+            )
+        }));
     let mut fhir = Vec::new();
     let mut seen: HashMap<String, Origin> = HashMap::new();
 
@@ -95,7 +104,11 @@ fn load_discovered(discovered: Discovered, mapping: &FhirMapping, mut on_record:
     let mapped = claimlint::fhir::map_records(fhir, mapping, &schema);
     loaded.errors.extend(mapped.errors);
     loaded.warnings = mapped.warnings;
-    let has_encounter = !mapped.records.is_empty() || loaded.errors.iter().any(|e| e.kind == InputErrorKind::FhirMapping);
+    let has_encounter = !mapped.records.is_empty()
+        || loaded
+            .errors
+            .iter()
+            .any(|e| e.kind == InputErrorKind::FhirMapping);
     if let (Some(file), false) = (first_fhir_file, has_encounter) {
         // Say why FHIR input produced nothing to check, rather than a bare
         // "0 records".
@@ -121,7 +134,11 @@ fn load_discovered(discovered: Discovered, mapping: &FhirMapping, mut on_record:
 /// Passes a record through unless an encounter with the same id was already
 /// read; a second copy is reported and not checked, so that one encounter
 /// read twice is not taken for two services.
-fn first_copy(record: Record, seen: &mut HashMap<String, Origin>, errors: &mut Vec<InputError>) -> Option<Record> {
+fn first_copy(
+    record: Record,
+    seen: &mut HashMap<String, Origin>,
+    errors: &mut Vec<InputError>,
+) -> Option<Record> {
     match seen.get(&record.id) {
         None => {
             seen.insert(record.id.clone(), record.origin.clone());
@@ -136,9 +153,14 @@ fn first_copy(record: Record, seen: &mut HashMap<String, Origin>, errors: &mut V
                 InputError::new(
                     InputErrorKind::DuplicateRecord,
                     record.origin.clone(),
-                    format!("encounter {} was already read from {at}; this copy is not checked", record.id),
+                    format!(
+                        "encounter {} was already read from {at}; this copy is not checked",
+                        record.id
+                    ),
                 )
-                .with_help("remove the duplicate from the export, or give each encounter its own id"),
+                .with_help(
+                    "remove the duplicate from the export, or give each encounter its own id",
+                ),
             );
             None
         }
@@ -146,13 +168,18 @@ fn first_copy(record: Record, seen: &mut HashMap<String, Origin>, errors: &mut V
 }
 
 /// Reads the `--fhir-mapping` file, or returns the built-in mapping.
-pub fn load_fhir_mapping(path: Option<&std::path::Path>) -> Result<FhirMapping, Vec<SourceDiagnostic>> {
+pub fn load_fhir_mapping(
+    path: Option<&std::path::Path>,
+) -> Result<FhirMapping, Vec<SourceDiagnostic>> {
     let Some(path) = path else {
         return Ok(FhirMapping::builtin());
     };
     let text = std::fs::read_to_string(path).map_err(|error| {
-        vec![SourceDiagnostic::error(format!("cannot read FHIR mapping file {}: {error}", path.display()))
-            .with_code("claimlint::fhir-mapping")]
+        vec![SourceDiagnostic::error(format!(
+            "cannot read FHIR mapping file {}: {error}",
+            path.display()
+        ))
+        .with_code("claimlint::fhir-mapping")]
     })?;
     FhirMapping::load(path, text).map_err(|error| error.diagnostics())
 }
@@ -164,7 +191,10 @@ fn read_error(name: Arc<str>, error: &std::io::Error) -> InputError {
             "check that nothing moves or deletes export files while claimlint runs",
         )
     } else {
-        (format!("cannot read: {error}"), "check the file's permissions and the device it is on")
+        (
+            format!("cannot read: {error}"),
+            "check the file's permissions and the device it is on",
+        )
     };
     InputError::new(InputErrorKind::Io, Origin::new(name, None, ""), message).with_help(help)
 }
@@ -191,13 +221,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let gone = dir.path().join("a-gone.json");
         std::fs::write(&gone, RECORD).unwrap();
-        std::fs::write(dir.path().join("b-kept.json"), RECORD.replace("\"e1\"", "\"e2\"")).unwrap();
+        std::fs::write(
+            dir.path().join("b-kept.json"),
+            RECORD.replace("\"e1\"", "\"e2\""),
+        )
+        .unwrap();
 
         let discovered = discover::discover(&[dir.path().to_path_buf()]);
         assert_eq!(discovered.inputs.len(), 2);
         std::fs::remove_file(&gone).unwrap();
         let mut ids = Vec::new();
-        let loaded = load_discovered(discovered, &FhirMapping::builtin(), |record| ids.push(record.id));
+        let loaded = load_discovered(discovered, &FhirMapping::builtin(), |record| {
+            ids.push(record.id)
+        });
 
         assert_eq!(ids, ["e2"]);
         assert_eq!(loaded.files, 2);
@@ -205,7 +241,10 @@ mod tests {
         let error = &loaded.errors[0];
         assert_eq!(error.kind, InputErrorKind::Io);
         assert_eq!(&*error.origin.file, gone.display().to_string());
-        assert_eq!(error.message, "cannot read: the file was removed after the inputs were listed");
+        assert_eq!(
+            error.message,
+            "cannot read: the file was removed after the inputs were listed"
+        );
         assert_eq!(
             error.help.as_deref(),
             Some("check that nothing moves or deletes export files while claimlint runs")

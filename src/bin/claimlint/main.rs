@@ -39,15 +39,15 @@ mod output {
 
 mod appeal;
 mod check;
-mod pipeline;
-mod inputs;
-mod report;
 mod discover;
 mod docs;
 mod explain;
+mod inputs;
+mod pipeline;
 mod remit;
 mod remittance;
 mod render;
+mod report;
 mod rules_arg;
 mod rules_cmd;
 mod test_cmd;

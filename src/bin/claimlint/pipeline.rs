@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
 use claimlint::baseline::{Baseline, BaselineEntry};
 use claimlint::config::{self, Config, RuleLevel, Suppressions};
 use claimlint::diagnostic::SourceDiagnostic;
@@ -13,10 +12,12 @@ use claimlint::finding::{Outcome, Severity};
 use claimlint::input::InputError;
 use claimlint::record::Record;
 use claimlint::report::{
-    fingerprint::fingerprint, github, gitlab, json, junit, sarif, AppliedSuppression, BaselineSummary,
-    CheckReport, InputProblem, ProblemLevel, RecordOutcome, ReportedFinding, RuleMeta, RuleStatus,
+    fingerprint::fingerprint, github, gitlab, json, junit, sarif, AppliedSuppression,
+    BaselineSummary, CheckReport, InputProblem, ProblemLevel, RecordOutcome, ReportedFinding,
+    RuleMeta, RuleStatus,
 };
 use claimlint::rules::RuleSet;
+use clap::{Args, ValueEnum};
 
 use crate::report::{self, SourceCache};
 
@@ -63,7 +64,9 @@ fn parse_output(text: &str) -> Result<OutputSpec, String> {
         .split_once('=')
         .ok_or_else(|| format!("`{text}` is not FORMAT=FILE, e.g. sarif=report.sarif"))?;
     let format = Format::from_str(format, true).map_err(|_| {
-        format!("unknown format `{format}`; use json, ndjson, sarif, junit, github, gitlab or human")
+        format!(
+            "unknown format `{format}`; use json, ndjson, sarif, junit, github, gitlab or human"
+        )
     })?;
     if path.is_empty() {
         return Err(format!("`{text}` names no file"));
@@ -151,7 +154,12 @@ impl Settings {
             None => std::env::current_dir().ok().and_then(|dir| {
                 // Name a file in the current folder or below relatively, as the user would.
                 let found = config::discover(&dir)?;
-                Some(found.strip_prefix(&dir).map(Path::to_path_buf).unwrap_or(found))
+                Some(
+                    found
+                        .strip_prefix(&dir)
+                        .map(Path::to_path_buf)
+                        .unwrap_or(found),
+                )
             }),
         };
         let config = match &config_path {
@@ -178,7 +186,8 @@ impl Settings {
             .map(Severity::from)
             .or_else(|| config.as_ref().and_then(|c| c.fail_on))
             .unwrap_or(Severity::Error);
-        let fhir_mapping = fhir_mapping.or_else(|| config.as_ref().and_then(|c| c.fhir_mapping.clone()));
+        let fhir_mapping =
+            fhir_mapping.or_else(|| config.as_ref().and_then(|c| c.fhir_mapping.clone()));
         Ok(Settings {
             format: args.format,
             outputs: args.outputs,
@@ -197,8 +206,11 @@ impl Settings {
 
 fn load_suppressions(path: &Path, rules: &RuleSet) -> Result<Suppressions, Vec<SourceDiagnostic>> {
     let text = std::fs::read_to_string(path).map_err(|error| {
-        vec![SourceDiagnostic::error(format!("cannot read suppressions file {}: {error}", path.display()))
-            .with_code("claimlint::suppressions")]
+        vec![SourceDiagnostic::error(format!(
+            "cannot read suppressions file {}: {error}",
+            path.display()
+        ))
+        .with_code("claimlint::suppressions")]
     })?;
     let today = jiff::ZonedDateTime::now().date();
     Suppressions::parse(path, &text, rules, today).map_err(|error| error.diagnostics())
@@ -206,14 +218,19 @@ fn load_suppressions(path: &Path, rules: &RuleSet) -> Result<Suppressions, Vec<S
 
 fn load_baseline(path: &Path) -> Result<Baseline, Vec<SourceDiagnostic>> {
     let text = std::fs::read_to_string(path).map_err(|error| {
-        vec![SourceDiagnostic::error(format!("cannot read baseline file {}: {error}", path.display()))
-            .with_code("claimlint::baseline")
-            .with_help("write one with --write-baseline FILE")]
+        vec![SourceDiagnostic::error(format!(
+            "cannot read baseline file {}: {error}",
+            path.display()
+        ))
+        .with_code("claimlint::baseline")
+        .with_help("write one with --write-baseline FILE")]
     })?;
     Baseline::parse(&text).map_err(|error| {
-        vec![SourceDiagnostic::error(format!("{}: {error}", path.display()))
-            .with_code("claimlint::baseline")
-            .with_help("write it again with --write-baseline FILE")]
+        vec![
+            SourceDiagnostic::error(format!("{}: {error}", path.display()))
+                .with_code("claimlint::baseline")
+                .with_help("write it again with --write-baseline FILE"),
+        ]
     })
 }
 
@@ -259,15 +276,24 @@ pub fn build_report(
     for entry in reported.iter_mut() {
         let record = &entry.record;
         let file = record.origin.file.to_string();
-        let claim_id = record.value.pointer("/claim/id").and_then(|v| v.as_str()).map(str::to_string);
+        let claim_id = record
+            .value
+            .pointer("/claim/id")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
         let payer: Vec<&str> = ["/claim/payer/id", "/claim/payer/name"]
             .iter()
             .filter_map(|p| record.value.pointer(p).and_then(|v| v.as_str()))
             .collect();
         let mut shown = Vec::new();
         for mut finding in std::mem::take(&mut entry.findings) {
-            let mut status = |status| set_status(outcomes, &file, &record.id, &finding.code, status);
-            match settings.config.as_ref().and_then(|c| c.rule_level(&finding.code, &payer)) {
+            let mut status =
+                |status| set_status(outcomes, &file, &record.id, &finding.code, status);
+            match settings
+                .config
+                .as_ref()
+                .and_then(|c| c.rule_level(&finding.code, &payer))
+            {
                 Some(RuleLevel::Off) => {
                     status(RuleStatus::Disabled);
                     continue;
@@ -286,7 +312,8 @@ pub fn build_report(
                 .as_mut()
                 .and_then(|s| {
                     let path = s.path.display().to_string();
-                    s.find(&finding.code, &record.id, claim_id.as_deref()).map(|entry| (path, entry.clone()))
+                    s.find(&finding.code, &record.id, claim_id.as_deref())
+                        .map(|entry| (path, entry.clone()))
                 })
                 .map(|(path, entry)| AppliedSuppression {
                     reason: entry.reason,
@@ -333,8 +360,11 @@ pub fn build_report(
         let text = Baseline::new(current.iter().cloned()).to_json();
         std::fs::write(path, text).map_err(|error| {
             Box::new(
-                SourceDiagnostic::error(format!("cannot write baseline file {}: {error}", path.display()))
-                    .with_code("claimlint::baseline"),
+                SourceDiagnostic::error(format!(
+                    "cannot write baseline file {}: {error}",
+                    path.display()
+                ))
+                .with_code("claimlint::baseline"),
             )
         })?;
     }
@@ -344,7 +374,14 @@ pub fn build_report(
     }
 
     findings.sort_by(|a, b| {
-        let key = |f: &ReportedFinding| (f.file.clone(), f.range.map(|r| (r.line, r.column)), f.finding.record_id.clone(), f.finding.code.clone());
+        let key = |f: &ReportedFinding| {
+            (
+                f.file.clone(),
+                f.range.map(|r| (r.line, r.column)),
+                f.finding.record_id.clone(),
+                f.finding.code.clone(),
+            )
+        };
         key(a).cmp(&key(b))
     });
     let mut summary = claimlint::report::Summary {
@@ -391,13 +428,23 @@ pub fn build_report(
         findings,
         records: outcomes.to_vec(),
         input_problems: problems,
-        suppression_warnings: settings.suppressions.as_ref().map(|s| s.warnings()).unwrap_or_default(),
+        suppression_warnings: settings
+            .suppressions
+            .as_ref()
+            .map(|s| s.warnings())
+            .unwrap_or_default(),
         baseline: settings.baseline.as_ref().map(|_| baseline),
         summary,
     })
 }
 
-fn set_status(outcomes: &mut [RecordOutcome], file: &str, record_id: &str, code: &str, status: RuleStatus) {
+fn set_status(
+    outcomes: &mut [RecordOutcome],
+    file: &str,
+    record_id: &str,
+    code: &str,
+    status: RuleStatus,
+) {
     let rule = outcomes
         .iter_mut()
         .filter(|o| o.file == file && o.record_id == record_id)
@@ -467,7 +514,8 @@ pub fn write_outputs(settings: &Settings, report: &CheckReport) -> Vec<String> {
             failures.push(format!("cannot write {}: {error}", output.path.display()));
         }
     }
-    let uses_github = settings.format == Format::Github || settings.outputs.iter().any(|o| o.format == Format::Github);
+    let uses_github = settings.format == Format::Github
+        || settings.outputs.iter().any(|o| o.format == Format::Github);
     if let (true, Some(path)) = (uses_github, std::env::var_os("GITHUB_STEP_SUMMARY")) {
         let summary = github::render_step_summary(report, STEP_SUMMARY_ROWS);
         let written = std::fs::OpenOptions::new()
@@ -476,7 +524,9 @@ pub fn write_outputs(settings: &Settings, report: &CheckReport) -> Vec<String> {
             .open(&path)
             .and_then(|mut file| file.write_all(summary.as_bytes()));
         if let Err(error) = written {
-            failures.push(format!("cannot append the job summary to GITHUB_STEP_SUMMARY: {error}"));
+            failures.push(format!(
+                "cannot append the job summary to GITHUB_STEP_SUMMARY: {error}"
+            ));
         }
     }
     failures
@@ -488,10 +538,18 @@ fn human_text(report: &CheckReport) -> String {
     let mut text = String::new();
     for reported in report.findings.iter().filter(|f| f.is_active()) {
         let finding = &reported.finding;
-        let position = reported.range.map(|r| format!(":{}:{}", r.line, r.column)).unwrap_or_default();
+        let position = reported
+            .range
+            .map(|r| format!(":{}:{}", r.line, r.column))
+            .unwrap_or_default();
         text.push_str(&format!(
             "{}{position}: {} {} {} record {}: {}\n",
-            reported.file, finding.severity, finding.code, finding.name, finding.record_id, finding.message
+            reported.file,
+            finding.severity,
+            finding.code,
+            finding.name,
+            finding.record_id,
+            finding.message
         ));
     }
     text.push_str(&summary_line(report));
@@ -502,10 +560,19 @@ fn human_text(report: &CheckReport) -> String {
 /// Lines of `--statistics`: count, code, name, severity.
 pub fn statistics_text(report: &CheckReport) -> String {
     let stats = report.statistics();
-    let width = stats.iter().map(|s| s.count.to_string().len()).max().unwrap_or(1);
+    let width = stats
+        .iter()
+        .map(|s| s.count.to_string().len())
+        .max()
+        .unwrap_or(1);
     stats
         .iter()
-        .map(|s| format!("{:>width$}  {}  {}  ({})\n", s.count, s.code, s.name, s.severity))
+        .map(|s| {
+            format!(
+                "{:>width$}  {}  {}  ({})\n",
+                s.count, s.code, s.name, s.severity
+            )
+        })
         .collect()
 }
 
@@ -514,7 +581,12 @@ pub fn suppression_warning_lines(report: &CheckReport) -> String {
     report
         .suppression_warnings
         .iter()
-        .map(|w| format!("warning: {}:{}:{}: {}\n", w.file, w.line, w.column, w.message))
+        .map(|w| {
+            format!(
+                "warning: {}:{}:{}: {}\n",
+                w.file, w.line, w.column, w.message
+            )
+        })
         .collect()
 }
 
@@ -541,10 +613,16 @@ pub fn summary_line(report: &CheckReport) -> String {
         ));
     }
     if !report.suppression_warnings.is_empty() {
-        line.push_str(&format!("; {}", plural(report.suppression_warnings.len(), "suppression warning")));
+        line.push_str(&format!(
+            "; {}",
+            plural(report.suppression_warnings.len(), "suppression warning")
+        ));
     }
     if summary.skipped_files > 0 {
-        line.push_str(&format!("; {} skipped (not JSON)", plural(summary.skipped_files, "file")));
+        line.push_str(&format!(
+            "; {} skipped (not JSON)",
+            plural(summary.skipped_files, "file")
+        ));
     }
     if summary.input_errors > 0 {
         line.push_str(&format!(
@@ -563,7 +641,11 @@ pub fn summary_line(report: &CheckReport) -> String {
 }
 
 /// Decides the exit status once, from the report and the thresholds.
-pub fn exit_status(settings: &Settings, report: &CheckReport, write_failed: bool) -> crate::ExitStatus {
+pub fn exit_status(
+    settings: &Settings,
+    report: &CheckReport,
+    write_failed: bool,
+) -> crate::ExitStatus {
     if report.summary.input_errors > 0 || write_failed {
         return crate::ExitStatus::Error;
     }
@@ -592,7 +674,9 @@ mod tests {
             })
         );
         assert!(parse_output("sarif").unwrap_err().contains("FORMAT=FILE"));
-        assert!(parse_output("xml=a").unwrap_err().contains("unknown format `xml`"));
+        assert!(parse_output("xml=a")
+            .unwrap_err()
+            .contains("unknown format `xml`"));
         assert!(parse_output("json=").unwrap_err().contains("names no file"));
     }
 }

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
 use claimlint::remit::{DenialOutcome, RemitDenial};
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use crate::remittance::{self, Problem};
@@ -68,7 +68,10 @@ pub fn run(args: RemitArgs, renderer: &Renderer) -> ExitStatus {
         Ok(rules) => rules,
         Err(diagnostics) => {
             print_all(&diagnostics);
-            outln!("claimlint: the rule set has {} error(s); no denial was listed", diagnostics.len());
+            outln!(
+                "claimlint: the rule set has {} error(s); no denial was listed",
+                diagnostics.len()
+            );
             return ExitStatus::Error;
         }
     };
@@ -76,7 +79,10 @@ pub fn run(args: RemitArgs, renderer: &Renderer) -> ExitStatus {
         Ok(mapping) => mapping,
         Err(diagnostics) => {
             print_all(&diagnostics);
-            outln!("claimlint: the FHIR mapping has {} error(s); no denial was listed", diagnostics.len());
+            outln!(
+                "claimlint: the FHIR mapping has {} error(s); no denial was listed",
+                diagnostics.len()
+            );
             return ExitStatus::Error;
         }
     };
@@ -148,14 +154,22 @@ pub fn denial_line(denial: &RemitDenial, outcome: &DenialOutcome) -> String {
 pub fn outcome_text(outcome: &DenialOutcome) -> String {
     match outcome {
         DenialOutcome::Covered { label, pack, .. } => format!("{label} ({pack})"),
-        DenialOutcome::Unprocessable { reason, action } => format!("unprocessable: {action} ({reason})"),
+        DenialOutcome::Unprocessable { reason, action } => {
+            format!("unprocessable: {action} ({reason})")
+        }
         DenialOutcome::Uncovered => "no pack covers it".to_string(),
     }
 }
 
 fn summary(listed: &[ListedDenial<'_>], files: usize, errors: usize) -> String {
-    let covered = listed.iter().filter(|l| matches!(l.outcome, DenialOutcome::Covered { .. })).count();
-    let unprocessable = listed.iter().filter(|l| matches!(l.outcome, DenialOutcome::Unprocessable { .. })).count();
+    let covered = listed
+        .iter()
+        .filter(|l| matches!(l.outcome, DenialOutcome::Covered { .. }))
+        .count();
+    let unprocessable = listed
+        .iter()
+        .filter(|l| matches!(l.outcome, DenialOutcome::Unprocessable { .. }))
+        .count();
     let uncovered = listed.len() - covered - unprocessable;
     let mut line = format!(
         "claimlint: {} in {}: {covered} covered by a rule pack, {unprocessable} unprocessable, {uncovered} that no pack covers",

@@ -17,7 +17,8 @@ use crate::{inputs, report};
 
 /// File name endings read from walked folders: 835 files under their usual
 /// names, and JSON.
-const REMITTANCE_EXTENSIONS: &[&str] = &[".835", ".edi", ".x12", ".era", ".json", ".ndjson", ".jsonl"];
+const REMITTANCE_EXTENSIONS: &[&str] =
+    &[".835", ".edi", ".x12", ".era", ".json", ".ndjson", ".jsonl"];
 
 /// Denials and problems from the remittance files.
 #[derive(Default)]
@@ -59,7 +60,12 @@ pub fn load(paths: &[PathBuf], mapping: &FhirMapping) -> Remittances {
         let bytes = match std::fs::read(&file) {
             Ok(bytes) => bytes,
             Err(error) => {
-                loaded.error(&file.display().to_string(), "claimlint::input::io", format!("cannot read: {error}"), None);
+                loaded.error(
+                    &file.display().to_string(),
+                    "claimlint::input::io",
+                    format!("cannot read: {error}"),
+                    None,
+                );
                 continue;
             }
         };
@@ -80,7 +86,8 @@ pub fn load(paths: &[PathBuf], mapping: &FhirMapping) -> Remittances {
 
 impl Remittances {
     fn error(&mut self, source: &str, code: &str, message: String, help: Option<String>) {
-        let mut diagnostic = SourceDiagnostic::error(format!("{source}: {message}")).with_code(code);
+        let mut diagnostic =
+            SourceDiagnostic::error(format!("{source}: {message}")).with_code(code);
         diagnostic.help = help.clone();
         self.diagnostics.push(diagnostic);
         self.problems.push(Problem {
@@ -115,7 +122,9 @@ fn expand(paths: &[PathBuf], loaded: &mut Remittances) -> Vec<PathBuf> {
         let before = files.len();
         for entry in WalkDir::new(path).follow_links(true).sort_by_file_name() {
             match entry {
-                Ok(entry) if entry.file_type().is_file() && has_remittance_extension(entry.path()) => {
+                Ok(entry)
+                    if entry.file_type().is_file() && has_remittance_extension(entry.path()) =>
+                {
                     files.push(entry.into_path())
                 }
                 Ok(_) => {}
@@ -131,7 +140,10 @@ fn expand(paths: &[PathBuf], loaded: &mut Remittances) -> Vec<PathBuf> {
             loaded.error(
                 &path.display().to_string(),
                 "claimlint::input::io",
-                format!("no remittance files ({}) in the folder", REMITTANCE_EXTENSIONS.join(", ")),
+                format!(
+                    "no remittance files ({}) in the folder",
+                    REMITTANCE_EXTENSIONS.join(", ")
+                ),
                 Some("name the 835 or FHIR JSON files, or a folder that holds them".to_string()),
             );
         }
@@ -149,7 +161,10 @@ fn has_remittance_extension(path: &Path) -> bool {
 
 fn looks_like_json(bytes: &[u8]) -> bool {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    matches!(bytes.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
+    matches!(
+        bytes.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
 }
 
 fn read_835(source: &str, bytes: &[u8], loaded: &mut Remittances) {
@@ -158,7 +173,9 @@ fn read_835(source: &str, bytes: &[u8], loaded: &mut Remittances) {
         push_x12_problem(source, error, loaded);
     }
     for remittance in &parsed.remittances {
-        loaded.denials.extend(RemitDenial::from_remittance(source, remittance));
+        loaded
+            .denials
+            .extend(RemitDenial::from_remittance(source, remittance));
     }
 }
 
@@ -172,8 +189,8 @@ fn push_x12_problem(source: &str, error: &X12Error, loaded: &mut Remittances) {
         "{source}:{}:{}: {} (segment {})",
         position.line, position.column, error.kind, position.segment
     ))
-        .with_code(code)
-        .with_help(error.help());
+    .with_code(code)
+    .with_help(error.help());
     if !is_error {
         diagnostic = diagnostic.with_level(Level::Warning);
     } else {
@@ -200,7 +217,11 @@ fn read_json(files: &[PathBuf], mapping: &FhirMapping, loaded: &mut Remittances)
             return;
         };
         let claim = record.value.get("claim");
-        let text = |pointer: &str| claim.and_then(|c| c.pointer(pointer)).and_then(Value::as_str);
+        let text = |pointer: &str| {
+            claim
+                .and_then(|c| c.pointer(pointer))
+                .and_then(Value::as_str)
+        };
         denials.push(RemitDenial::from_claim_denial(
             &record.origin.file,
             &denial,
@@ -212,7 +233,9 @@ fn read_json(files: &[PathBuf], mapping: &FhirMapping, loaded: &mut Remittances)
 
     report::sort_input_errors(&mut input.errors);
     for error in &input.errors {
-        loaded.diagnostics.push(report::input_diagnostic(error, &mut input.sources));
+        loaded
+            .diagnostics
+            .push(report::input_diagnostic(error, &mut input.sources));
         loaded.problems.push(Problem {
             source: error.origin.file.to_string(),
             severity: "error",

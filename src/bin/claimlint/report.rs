@@ -25,7 +25,9 @@ pub struct SourceCache {
 
 impl SourceCache {
     pub fn keep(&mut self, name: Arc<str>, bytes: Vec<u8>) {
-        let text = String::from_utf8(bytes).ok().map(|t| Arc::from(t.trim_start_matches('\u{feff}')));
+        let text = String::from_utf8(bytes)
+            .ok()
+            .map(|t| Arc::from(t.trim_start_matches('\u{feff}')));
         self.texts.insert(name, text);
     }
 
@@ -44,12 +46,18 @@ impl SourceCache {
 /// Sorts input errors by file and position.
 pub fn sort_input_errors(errors: &mut [InputError]) {
     errors.sort_by(|a, b| {
-        (&a.origin.file, a.origin.line, a.span.as_ref().map(|s| s.start), &a.origin.pointer).cmp(&(
-            &b.origin.file,
-            b.origin.line,
-            b.span.as_ref().map(|s| s.start),
-            &b.origin.pointer,
-        ))
+        (
+            &a.origin.file,
+            a.origin.line,
+            a.span.as_ref().map(|s| s.start),
+            &a.origin.pointer,
+        )
+            .cmp(&(
+                &b.origin.file,
+                b.origin.line,
+                b.span.as_ref().map(|s| s.start),
+                &b.origin.pointer,
+            ))
     });
 }
 
@@ -79,13 +87,17 @@ fn document_range(
 }
 
 /// Locates `origin` in its file: the span to label and the masked text.
-fn locate(origin: &Origin, sources: &mut SourceCache) -> Option<(Arc<str>, std::ops::Range<usize>)> {
+fn locate(
+    origin: &Origin,
+    sources: &mut SourceCache,
+) -> Option<(Arc<str>, std::ops::Range<usize>)> {
     let text = sources.get(&origin.file)?;
     let document = document_range(&origin.file, &text, origin.line, sources);
-    let span = match claimlint::source::locate_pointer_within(&text, document.clone(), &origin.pointer) {
-        Some(located) => label_span(&text, located),
-        None => document.start..document.start,
-    };
+    let span =
+        match claimlint::source::locate_pointer_within(&text, document.clone(), &origin.pointer) {
+            Some(located) => label_span(&text, located),
+            None => document.start..document.start,
+        };
     Some((text, span))
 }
 
@@ -124,7 +136,9 @@ pub fn with_record_source(
 ) -> SourceDiagnostic {
     let origin = record.locate(pointer);
     if let Some(resource) = record.source_resource(pointer) {
-        diagnostic.notes.push(format!("mapped from FHIR {resource}"));
+        diagnostic
+            .notes
+            .push(format!("mapped from FHIR {resource}"));
     }
     match locate(&origin, sources) {
         Some((text, span)) => {
@@ -156,14 +170,18 @@ pub fn input_diagnostic(error: &InputError, sources: &mut SourceCache) -> Source
     let code = input_code(error.kind);
     let mut diagnostic = SourceDiagnostic::error(error.message.clone()).with_code(code);
     diagnostic.help = error.help.clone();
-    if matches!(error.kind, InputErrorKind::Io | InputErrorKind::InvalidUtf8 | InputErrorKind::Compressed) {
+    if matches!(
+        error.kind,
+        InputErrorKind::Io | InputErrorKind::InvalidUtf8 | InputErrorKind::Compressed
+    ) {
         diagnostic.message = format!("{}: {}", error.origin.file, error.message);
         return diagnostic;
     }
     let located = match &error.span {
         Some(span) => match sources.get(&error.origin.file) {
             Some(text) => {
-                let base = document_range(&error.origin.file, &text, error.origin.line, sources).start;
+                let base =
+                    document_range(&error.origin.file, &text, error.origin.line, sources).start;
                 Some((text, base + span.start..base + span.end))
             }
             None => None,
@@ -184,7 +202,11 @@ pub fn input_diagnostic(error: &InputError, sources: &mut SourceCache) -> Source
 
 /// Returns the character range of the record node at `pointer` in its
 /// source file (for FHIR records, the resource it was mapped from).
-pub fn record_range(record: &Record, pointer: &str, sources: &mut SourceCache) -> Option<SourceRange> {
+pub fn record_range(
+    record: &Record,
+    pointer: &str,
+    sources: &mut SourceCache,
+) -> Option<SourceRange> {
     let origin = record.locate(pointer);
     let (text, span) = locate(&origin, sources)?;
     Some(char_range(&text, span))
@@ -192,7 +214,10 @@ pub fn record_range(record: &Record, pointer: &str, sources: &mut SourceCache) -
 
 /// Returns the 1-based line and column where an input error is.
 pub fn input_position(error: &InputError, sources: &mut SourceCache) -> Option<(usize, usize)> {
-    if matches!(error.kind, InputErrorKind::Io | InputErrorKind::InvalidUtf8 | InputErrorKind::Compressed) {
+    if matches!(
+        error.kind,
+        InputErrorKind::Io | InputErrorKind::InvalidUtf8 | InputErrorKind::Compressed
+    ) {
         return None;
     }
     let (text, span) = match &error.span {

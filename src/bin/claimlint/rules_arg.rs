@@ -29,16 +29,22 @@ pub fn load(paths: &[PathBuf]) -> Result<RuleSet, Vec<SourceDiagnostic>> {
         };
         if files.is_empty() {
             errors.push(
-                SourceDiagnostic::error(format!("no rule files (.yaml, .yml) in {}", path.display()))
-                    .with_code("claimlint::rules"),
+                SourceDiagnostic::error(format!(
+                    "no rule files (.yaml, .yml) in {}",
+                    path.display()
+                ))
+                .with_code("claimlint::rules"),
             );
         }
         for file in files {
             match std::fs::read_to_string(&file) {
                 Ok(text) => sources.push(PackSource::new(file, text)),
                 Err(error) => errors.push(
-                    SourceDiagnostic::error(format!("cannot read rule file {}: {error}", file.display()))
-                        .with_code("claimlint::rules"),
+                    SourceDiagnostic::error(format!(
+                        "cannot read rule file {}: {error}",
+                        file.display()
+                    ))
+                    .with_code("claimlint::rules"),
                 ),
             }
         }
@@ -59,9 +65,16 @@ fn to_diagnostics(errors: Vec<claimlint::rules::RuleFileError>) -> Vec<SourceDia
 }
 
 /// Prints rule-set diagnostics and a closing line saying what was skipped.
-pub fn print_errors(diagnostics: &[SourceDiagnostic], renderer: &crate::render::Renderer, skipped: &str) {
+pub fn print_errors(
+    diagnostics: &[SourceDiagnostic],
+    renderer: &crate::render::Renderer,
+    skipped: &str,
+) {
     for diagnostic in diagnostics {
         print!("{}", renderer.render(diagnostic));
     }
-    println!("claimlint: the rule set has {} error(s); {skipped}", diagnostics.len());
+    println!(
+        "claimlint: the rule set has {} error(s); {skipped}",
+        diagnostics.len()
+    );
 }

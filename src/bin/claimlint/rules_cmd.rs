@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
 use claimlint::finding::{Layer, Severity};
 use claimlint::rules::{Pack, RuleSet};
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use crate::render::Renderer;
@@ -124,7 +124,10 @@ impl Catalog {
             out.push_str(&format!(
                 "  layer {}; {}; {}; {}\n",
                 pack.layer,
-                effective_text(pack.effective_from.as_deref(), pack.effective_until.as_deref()),
+                effective_text(
+                    pack.effective_from.as_deref(),
+                    pack.effective_until.as_deref()
+                ),
                 plural(pack.rules.len(), "rule"),
                 pack.source
             ));

@@ -12,11 +12,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use clap::Args;
 use claimlint::fixture::{run_fixtures, Fixture, FixtureKind, RuleReport};
 use claimlint::input::{self, Framing};
 use claimlint::record::RecordSchema;
 use claimlint::rules::{Pack, RuleSet};
+use clap::Args;
 use walkdir::WalkDir;
 
 use crate::render::Renderer;
@@ -38,7 +38,9 @@ pub fn run(args: TestArgs, renderer: &Renderer) -> ExitStatus {
     let paths = if args.packs.is_empty() {
         let default = PathBuf::from("rules");
         if !default.is_dir() {
-            eprintln!("claimlint: no pack given and no rules/ folder here; name the pack files to test");
+            eprintln!(
+                "claimlint: no pack given and no rules/ folder here; name the pack files to test"
+            );
             return ExitStatus::Error;
         }
         vec![default]
@@ -64,7 +66,12 @@ pub fn run(args: TestArgs, renderer: &Renderer) -> ExitStatus {
         let fixtures = match read_fixtures(&dir, pack, &schema) {
             Ok(fixtures) => fixtures,
             Err(errors) => {
-                println!("{} {} ({}): fixtures cannot be read", pack.id, pack.version, pack.source.display());
+                println!(
+                    "{} {} ({}): fixtures cannot be read",
+                    pack.id,
+                    pack.version,
+                    pack.source.display()
+                );
                 fixture_errors.extend(errors);
                 continue;
             }
@@ -87,7 +94,10 @@ pub fn run(args: TestArgs, renderer: &Renderer) -> ExitStatus {
         if fixture_errors.is_empty() {
             String::new()
         } else {
-            format!("; {} in fixture files", plural(fixture_errors.len(), "error"))
+            format!(
+                "; {} in fixture files",
+                plural(fixture_errors.len(), "error")
+            )
         }
     );
 
@@ -125,7 +135,11 @@ fn print_pack(rules: &RuleSet, pack: &Pack, dir: &Path, fixtures: &[Fixture], to
         dir.display()
     );
     let reports = run_fixtures(rules, pack, fixtures);
-    let width = reports.iter().map(|r| r.code.len() + r.name.len() + 1).max().unwrap_or(0);
+    let width = reports
+        .iter()
+        .map(|r| r.code.len() + r.name.len() + 1)
+        .max()
+        .unwrap_or(0);
     for report in &reports {
         totals.rules += 1;
         totals.false_positives += report.false_positives.len();
@@ -148,23 +162,38 @@ fn print_rule(report: &RuleReport, width: usize) {
         report.failing, report.passing
     );
     if report.failing == 0 {
-        println!("        no failing fixture: add one to fail/ and list {} in its .expect file", report.code);
+        println!(
+            "        no failing fixture: add one to fail/ and list {} in its .expect file",
+            report.code
+        );
     }
     if report.passing == 0 {
-        println!("        no passing fixture: add a record to pass/ that the rule evaluates and passes");
+        println!(
+            "        no passing fixture: add a record to pass/ that the rule evaluates and passes"
+        );
     }
     for mismatch in &report.false_positives {
-        println!("        false positive: {}: {}", mismatch.fixture, mismatch.detail);
+        println!(
+            "        false positive: {}: {}",
+            mismatch.fixture, mismatch.detail
+        );
     }
     for mismatch in &report.false_negatives {
-        println!("        false negative: {}: {}", mismatch.fixture, mismatch.detail);
+        println!(
+            "        false negative: {}: {}",
+            mismatch.fixture, mismatch.detail
+        );
     }
 }
 
 /// Reads the `pass/` and `fail/` fixtures under `dir`, in file-name order.
 /// A missing folder means no fixtures. Unreadable files and invalid
 /// expectations are returned as errors.
-fn read_fixtures(dir: &Path, pack: &Pack, schema: &RecordSchema) -> Result<Vec<Fixture>, Vec<String>> {
+fn read_fixtures(
+    dir: &Path,
+    pack: &Pack,
+    schema: &RecordSchema,
+) -> Result<Vec<Fixture>, Vec<String>> {
     let mut fixtures = Vec::new();
     let mut errors = Vec::new();
     for kind in [FixtureKind::Pass, FixtureKind::Fail] {
@@ -184,7 +213,11 @@ fn read_fixtures(dir: &Path, pack: &Pack, schema: &RecordSchema) -> Result<Vec<F
                     continue;
                 }
             };
-            let name = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
+            let name = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
             match extension(&path) {
                 Some("json" | "ndjson" | "jsonl") => {}
                 Some(EXPECT_EXTENSION) => {
@@ -249,11 +282,19 @@ fn check_sidecar(path: &Path, kind: FixtureKind, errors: &mut Vec<String>) {
     }
 }
 
-fn read_records(path: &Path, schema: &RecordSchema) -> Result<Vec<claimlint::record::Record>, Vec<String>> {
+fn read_records(
+    path: &Path,
+    schema: &RecordSchema,
+) -> Result<Vec<claimlint::record::Record>, Vec<String>> {
     let name: Arc<str> = Arc::from(path.display().to_string());
-    let bytes = std::fs::read(path).map_err(|error| vec![format!("{name}: cannot read: {error}")])?;
+    let bytes =
+        std::fs::read(path).map_err(|error| vec![format!("{name}: cannot read: {error}")])?;
     let loaded = input::load_file(name.clone(), &bytes, Framing::from_path(&name), schema);
-    let mapped = claimlint::fhir::map_records(loaded.fhir, &claimlint::fhir::FhirMapping::builtin(), schema);
+    let mapped = claimlint::fhir::map_records(
+        loaded.fhir,
+        &claimlint::fhir::FhirMapping::builtin(),
+        schema,
+    );
     let problems: Vec<String> = loaded
         .errors
         .iter()

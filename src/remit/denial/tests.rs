@@ -34,8 +34,15 @@ fn denied_claims_are_listed_without_payments() {
     assert_eq!(ids, ["CLM-2026-0001", "CLM-2026-0002", "CLM-2026-0003"]);
 
     let partly_paid = find(&denials, "CLM-2026-0003");
-    assert_eq!(partly_paid.adjustments.len(), 1, "PR-2 coinsurance on the paid line is no denial");
-    assert_eq!(partly_paid.adjustments_text(), "CO-252 62.00 (line 1, 99490)");
+    assert_eq!(
+        partly_paid.adjustments.len(),
+        1,
+        "PR-2 coinsurance on the paid line is no denial"
+    );
+    assert_eq!(
+        partly_paid.adjustments_text(),
+        "CO-252 62.00 (line 1, 99490)"
+    );
 }
 
 #[test]
@@ -66,19 +73,37 @@ fn shipped_pack_classifies_each_claim() {
     let denials = acme_denials();
     let outcome = |id: &str| find(&denials, id).classify(&rules);
 
-    assert!(matches!(outcome("CLM-2026-0001"), DenialOutcome::Covered { ref label, .. } if label == "CCM32"));
-    assert!(matches!(outcome("CLM-2026-0002"), DenialOutcome::Unprocessable { action: CORRECT_AND_RESUBMIT, .. }));
-    assert_eq!(outcome("CLM-2026-0003"), DenialOutcome::Uncovered, "N710 is not among the pack's remarks");
+    assert!(
+        matches!(outcome("CLM-2026-0001"), DenialOutcome::Covered { ref label, .. } if label == "CCM32")
+    );
+    assert!(matches!(
+        outcome("CLM-2026-0002"),
+        DenialOutcome::Unprocessable {
+            action: CORRECT_AND_RESUBMIT,
+            ..
+        }
+    ));
+    assert_eq!(
+        outcome("CLM-2026-0003"),
+        DenialOutcome::Uncovered,
+        "N710 is not among the pack's remarks"
+    );
 }
 
 #[test]
 fn payer_specific_mapping_applies_to_one_payer() {
     let rules = payer_specific_rules();
     let mut denial = find(&acme_denials(), "CLM-2026-0001").clone();
-    assert_eq!(denial.classify(&rules), DenialOutcome::Uncovered, "payer 12345 is not mapped");
+    assert_eq!(
+        denial.classify(&rules),
+        DenialOutcome::Uncovered,
+        "payer 12345 is not mapped"
+    );
 
     denial.payer.id = Some("60054".to_string());
-    assert!(matches!(denial.classify(&rules), DenialOutcome::Covered { ref label, .. } if label == "CCM32"));
+    assert!(
+        matches!(denial.classify(&rules), DenialOutcome::Covered { ref label, .. } if label == "CCM32")
+    );
 }
 
 #[test]
@@ -129,7 +154,10 @@ SE*13*0001~GE*1*101~IEA*1*000000101~";
     let ids: Vec<&str> = denials.iter().map(|d| d.claim_id.as_str()).collect();
     assert_eq!(ids, ["N1"], "only the N211 claim is denied");
     let rules = RuleSet::shipped().expect("shipped packs compile");
-    assert!(matches!(denials[0].classify(&rules), DenialOutcome::Unprocessable { .. }));
+    assert!(matches!(
+        denials[0].classify(&rules),
+        DenialOutcome::Unprocessable { .. }
+    ));
 }
 
 #[test]

@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::path::{compile_field, compile_selection, ShapeScope};
 use crate::rules::condition::{
-    Aggregate, Bound, Comparison, CondNode, Condition, DateOrder, Direction, EvidenceFields, FieldPath, FieldTest,
-    Quantity, Window,
+    Aggregate, Bound, Comparison, CondNode, Condition, DateOrder, Direction, EvidenceFields,
+    FieldPath, FieldTest, Quantity, Window,
 };
 use crate::rules::shape::{ScalarKind, Shape};
 use crate::yaml::{suggest, Node, NodeKind, YamlError};
@@ -95,11 +95,16 @@ fn report_missing_operator(node: &Node, errors: &mut Vec<YamlError>) {
     let mut candidates: Vec<&str> = OPERATORS.to_vec();
     candidates.push("label");
     for (key, _) in entries {
-        let Ok(name) = key.as_str("key") else { continue };
+        let Ok(name) = key.as_str("key") else {
+            continue;
+        };
         if name == "then" {
             errors.push(
-                YamlError::new("`then` needs an `if` in the same condition", key.span.clone())
-                    .with_help("write `if: CONDITION` beside `then: CONDITION`"),
+                YamlError::new(
+                    "`then` needs an `if` in the same condition",
+                    key.span.clone(),
+                )
+                .with_help("write `if: CONDITION` beside `then: CONDITION`"),
             );
             return;
         }
@@ -133,7 +138,10 @@ fn compile_operator(
             let node = map.optional(key)?;
             let items = node.as_seq(key).map_err(|e| errors.push(e)).ok()?;
             if items.is_empty() {
-                errors.push(YamlError::new(format!("`{key}` needs at least one condition"), node.span.clone()));
+                errors.push(YamlError::new(
+                    format!("`{key}` needs at least one condition"),
+                    node.span.clone(),
+                ));
                 return None;
             }
             let compiled: Vec<Option<CondNode>> = items
@@ -154,7 +162,9 @@ fn compile_operator(
             Some(Condition::Not(Box::new(inner)))
         }
         "if" => {
-            let condition = map.optional("if").and_then(|node| compile_condition(node, scope, errors));
+            let condition = map
+                .optional("if")
+                .and_then(|node| compile_condition(node, scope, errors));
             let then = match map.required("then") {
                 Ok(node) => compile_condition(node, scope, errors),
                 Err(error) => {
@@ -186,7 +196,10 @@ fn compile_selection_condition(
     scope: ShapeScope<'_>,
     errors: &mut Vec<YamlError>,
 ) -> Option<Condition> {
-    let mut map = node.as_map(&format!("`{op}`")).map_err(|e| errors.push(e)).ok()?;
+    let mut map = node
+        .as_map(&format!("`{op}`"))
+        .map_err(|e| errors.push(e))
+        .ok()?;
     let select_node = map.required("select").map_err(|e| errors.push(e)).ok()?;
     let (select, item_shape) = compile_selection(select_node, scope)
         .map_err(|e| errors.push(e))
@@ -237,8 +250,17 @@ fn compile_selection_condition(
         }
         _ => {
             let of_node = map.required("of").map_err(|e| errors.push(e)).ok()?;
-            let (of, of_shape) = compile_field(of_node, item_scope).map_err(|e| errors.push(e)).ok()?;
-            expect_kind(of_node, &of, &of_shape, &[ScalarKind::Number], "`sum`", errors);
+            let (of, of_shape) = compile_field(of_node, item_scope)
+                .map_err(|e| errors.push(e))
+                .ok()?;
+            expect_kind(
+                of_node,
+                &of,
+                &of_shape,
+                &[ScalarKind::Number],
+                "`sum`",
+                errors,
+            );
             let default = compile_default(&mut map, errors);
             if bounds.is_empty() {
                 errors.push(
@@ -272,17 +294,38 @@ const AGGREGATES: &[&str] = &["sum", "count", "field"];
 /// Compiles a limit: a number, or a mapping with one of `sum`, `count` or
 /// `field` and optional `times` and `plus`, e.g.
 /// `{ sum: { select: …, of: units, default: 1 }, times: 20, plus: 20 }`.
-fn compile_quantity(node: &Node, scope: ShapeScope<'_>, errors: &mut Vec<YamlError>) -> Option<Quantity> {
+fn compile_quantity(
+    node: &Node,
+    scope: ShapeScope<'_>,
+    errors: &mut Vec<YamlError>,
+) -> Option<Quantity> {
     if !matches!(node.kind, NodeKind::Map(_)) {
-        return node.as_f64("a limit").map(Quantity::Number).map_err(|e| errors.push(e)).ok();
+        return node
+            .as_f64("a limit")
+            .map(Quantity::Number)
+            .map_err(|e| errors.push(e))
+            .ok();
     }
     let mut map = node.as_map("a computed limit").ok()?;
-    let present: Vec<&str> = AGGREGATES.iter().copied().filter(|k| map.key_span(k).is_some()).collect();
+    let present: Vec<&str> = AGGREGATES
+        .iter()
+        .copied()
+        .filter(|k| map.key_span(k).is_some())
+        .collect();
     let base = match present.as_slice() {
         ["field"] => {
             let field_node = map.optional("field")?;
-            let (field, shape) = compile_field(field_node, scope).map_err(|e| errors.push(e)).ok()?;
-            expect_kind(field_node, &field, &shape, &[ScalarKind::Number], "a computed limit", errors);
+            let (field, shape) = compile_field(field_node, scope)
+                .map_err(|e| errors.push(e))
+                .ok()?;
+            expect_kind(
+                field_node,
+                &field,
+                &shape,
+                &[ScalarKind::Number],
+                "a computed limit",
+                errors,
+            );
             Aggregate::Field(field)
         }
         [key @ ("sum" | "count")] => {
@@ -291,8 +334,13 @@ fn compile_quantity(node: &Node, scope: ShapeScope<'_>, errors: &mut Vec<YamlErr
         }
         _ => {
             errors.push(
-                YamlError::new("a computed limit needs exactly one of `sum`, `count` or `field`", node.span.clone())
-                    .with_help("e.g. `at_least: { sum: { select: …, of: units }, times: 20, plus: 20 }`"),
+                YamlError::new(
+                    "a computed limit needs exactly one of `sum`, `count` or `field`",
+                    node.span.clone(),
+                )
+                .with_help(
+                    "e.g. `at_least: { sum: { select: …, of: units }, times: 20, plus: 20 }`",
+                ),
             );
             return None;
         }
@@ -312,10 +360,20 @@ fn compile_quantity(node: &Node, scope: ShapeScope<'_>, errors: &mut Vec<YamlErr
 }
 
 /// Compiles the `sum` or `count` of a computed limit.
-fn compile_aggregate(key: &str, node: &Node, scope: ShapeScope<'_>, errors: &mut Vec<YamlError>) -> Option<Aggregate> {
-    let mut map = node.as_map(&format!("`{key}`")).map_err(|e| errors.push(e)).ok()?;
+fn compile_aggregate(
+    key: &str,
+    node: &Node,
+    scope: ShapeScope<'_>,
+    errors: &mut Vec<YamlError>,
+) -> Option<Aggregate> {
+    let mut map = node
+        .as_map(&format!("`{key}`"))
+        .map_err(|e| errors.push(e))
+        .ok()?;
     let select_node = map.required("select").map_err(|e| errors.push(e)).ok()?;
-    let (select, item_shape) = compile_selection(select_node, scope).map_err(|e| errors.push(e)).ok()?;
+    let (select, item_shape) = compile_selection(select_node, scope)
+        .map_err(|e| errors.push(e))
+        .ok()?;
     let item_scope = ShapeScope {
         root: scope.root,
         item: &item_shape,
@@ -326,8 +384,17 @@ fn compile_aggregate(key: &str, node: &Node, scope: ShapeScope<'_>, errors: &mut
     };
     let aggregate = if key == "sum" {
         let of_node = map.required("of").map_err(|e| errors.push(e)).ok()?;
-        let (of, of_shape) = compile_field(of_node, item_scope).map_err(|e| errors.push(e)).ok()?;
-        expect_kind(of_node, &of, &of_shape, &[ScalarKind::Number], "`sum`", errors);
+        let (of, of_shape) = compile_field(of_node, item_scope)
+            .map_err(|e| errors.push(e))
+            .ok()?;
+        expect_kind(
+            of_node,
+            &of,
+            &of_shape,
+            &[ScalarKind::Number],
+            "`sum`",
+            errors,
+        );
         let default = compile_default(&mut map, errors);
         Aggregate::Sum {
             select,
@@ -343,8 +410,14 @@ fn compile_aggregate(key: &str, node: &Node, scope: ShapeScope<'_>, errors: &mut
 }
 
 /// Reads a sum's `default`: the value of an item whose `of` field is missing.
-fn compile_default(map: &mut crate::yaml::MapReader<'_>, errors: &mut Vec<YamlError>) -> Option<f64> {
-    map.optional("default")?.as_f64("default").map_err(|e| errors.push(e)).ok()
+fn compile_default(
+    map: &mut crate::yaml::MapReader<'_>,
+    errors: &mut Vec<YamlError>,
+) -> Option<f64> {
+    map.optional("default")?
+        .as_f64("default")
+        .map_err(|e| errors.push(e))
+        .ok()
 }
 
 fn compile_evidence_fields(
@@ -365,7 +438,10 @@ fn compile_evidence_fields(
     };
     let mut read = |key: &'static str| -> Option<FieldPath> {
         let node = evidence.optional(key)?;
-        compile_field(node, item_scope).map(|(f, _)| f).map_err(|e| errors.push(e)).ok()
+        compile_field(node, item_scope)
+            .map(|(f, _)| f)
+            .map_err(|e| errors.push(e))
+            .ok()
     };
     fields.id = read("id");
     fields.date = read("date");
@@ -407,8 +483,11 @@ fn compile_field_condition(
             }
             if !map.has_unread() {
                 errors.push(
-                    YamlError::new(format!("field `{}` has no test", field.text), field_node.span.clone())
-                        .with_help(format!("add one of: {}", FIELD_TESTS.join(", "))),
+                    YamlError::new(
+                        format!("field `{}` has no test", field.text),
+                        field_node.span.clone(),
+                    )
+                    .with_help(format!("add one of: {}", FIELD_TESTS.join(", "))),
                 );
             }
             return None;
@@ -417,7 +496,10 @@ fn compile_field_condition(
             let span = map.key_span(second).unwrap_or(field_node.span.clone());
             errors.push(
                 YamlError::new(
-                    format!("a field condition has exactly one test, found {}", tests.join(" and ")),
+                    format!(
+                        "a field condition has exactly one test, found {}",
+                        tests.join(" and ")
+                    ),
                     span,
                 )
                 .with_help("wrap several tests of the same field in `all:`"),
@@ -427,11 +509,17 @@ fn compile_field_condition(
     };
     let arg = map.optional(test_name)?;
     let ignore_case = match map.optional("ignore_case") {
-        Some(node) if test_name == "equals_field" => node.as_bool("ignore_case").map_err(|e| errors.push(e)).ok()?,
+        Some(node) if test_name == "equals_field" => node
+            .as_bool("ignore_case")
+            .map_err(|e| errors.push(e))
+            .ok()?,
         Some(node) => {
             errors.push(
-                YamlError::new("`ignore_case` only applies to `equals_field`", node.span.clone())
-                    .with_help("`matches` is always case-insensitive"),
+                YamlError::new(
+                    "`ignore_case` only applies to `equals_field`",
+                    node.span.clone(),
+                )
+                .with_help("`matches` is always case-insensitive"),
             );
             return None;
         }
@@ -443,13 +531,23 @@ fn compile_field_condition(
         "one_of" => {
             let items = arg.as_seq("one_of").map_err(|e| errors.push(e)).ok()?;
             if items.is_empty() {
-                errors.push(YamlError::new("`one_of` needs at least one value", arg.span.clone()));
+                errors.push(YamlError::new(
+                    "`one_of` needs at least one value",
+                    arg.span.clone(),
+                ));
                 return None;
             }
             FieldTest::OneOf(items.iter().map(|i| literal_for(i, &shape)).collect())
         }
         "matches" => {
-            expect_kind(field_node, &field, &shape, &[ScalarKind::String, ScalarKind::Date], "`matches`", errors);
+            expect_kind(
+                field_node,
+                &field,
+                &shape,
+                &[ScalarKind::String, ScalarKind::Date],
+                "`matches`",
+                errors,
+            );
             let pattern = arg.as_str("matches").map_err(|e| errors.push(e)).ok()?;
             let regex = RegexBuilder::new(pattern)
                 .case_insensitive(true)
@@ -479,14 +577,36 @@ fn compile_field_condition(
             FieldTest::EqualsField { other, ignore_case }
         }
         "within" => {
-            expect_kind(field_node, &field, &shape, &[ScalarKind::Date], "`within`", errors);
+            expect_kind(
+                field_node,
+                &field,
+                &shape,
+                &[ScalarKind::Date],
+                "`within`",
+                errors,
+            );
             let (of, window) = compile_window(arg, scope, errors)?;
             FieldTest::Within { of, window }
         }
         "before" | "after" | "on_or_before" | "on_or_after" => {
-            expect_kind(field_node, &field, &shape, &[ScalarKind::Date], &format!("`{test_name}`"), errors);
-            let (other, other_shape) = compile_field(arg, scope).map_err(|e| errors.push(e)).ok()?;
-            expect_kind(arg, &other, &other_shape, &[ScalarKind::Date], &format!("`{test_name}`"), errors);
+            expect_kind(
+                field_node,
+                &field,
+                &shape,
+                &[ScalarKind::Date],
+                &format!("`{test_name}`"),
+                errors,
+            );
+            let (other, other_shape) =
+                compile_field(arg, scope).map_err(|e| errors.push(e)).ok()?;
+            expect_kind(
+                arg,
+                &other,
+                &other_shape,
+                &[ScalarKind::Date],
+                &format!("`{test_name}`"),
+                errors,
+            );
             let order = match test_name {
                 "before" => DateOrder::Before,
                 "after" => DateOrder::After,
@@ -496,8 +616,18 @@ fn compile_field_condition(
             FieldTest::Order { other, order }
         }
         _ => {
-            expect_kind(field_node, &field, &shape, &[ScalarKind::Number], &format!("`{test_name}`"), errors);
-            let comparison = BOUND_KEYS.iter().find(|(k, _)| *k == test_name).map(|(_, c)| *c)?;
+            expect_kind(
+                field_node,
+                &field,
+                &shape,
+                &[ScalarKind::Number],
+                &format!("`{test_name}`"),
+                errors,
+            );
+            let comparison = BOUND_KEYS
+                .iter()
+                .find(|(k, _)| *k == test_name)
+                .map(|(_, c)| *c)?;
             let limit = compile_quantity(arg, scope, errors)?;
             FieldTest::Compare(Bound { comparison, limit })
         }
@@ -512,10 +642,22 @@ fn compile_window(
 ) -> Option<(FieldPath, Window)> {
     let mut map = node.as_map("`within`").map_err(|e| errors.push(e)).ok()?;
     let of_node = map.required("of").map_err(|e| errors.push(e)).ok()?;
-    let (of, of_shape) = compile_field(of_node, scope).map_err(|e| errors.push(e)).ok()?;
-    expect_kind(of_node, &of, &of_shape, &[ScalarKind::Date], "`within`", errors);
+    let (of, of_shape) = compile_field(of_node, scope)
+        .map_err(|e| errors.push(e))
+        .ok()?;
+    expect_kind(
+        of_node,
+        &of,
+        &of_shape,
+        &[ScalarKind::Date],
+        "`within`",
+        errors,
+    );
     let window_node = map.required("window").map_err(|e| errors.push(e)).ok()?;
-    let window_text = window_node.as_str("window").map_err(|e| errors.push(e)).ok()?;
+    let window_text = window_node
+        .as_str("window")
+        .map_err(|e| errors.push(e))
+        .ok()?;
     let direction = match map.optional("direction") {
         None => Direction::After,
         Some(d) => match d.as_str("direction") {
@@ -560,10 +702,22 @@ fn parse_window(text: &str, direction: Direction) -> Option<Window> {
     let words: Vec<&str> = text.split_whitespace().collect();
     let count: u32 = words.first()?.parse().ok()?;
     match words[1..] {
-        ["day"] | ["days"] => Some(Window::Days { days: count, direction }),
-        ["business", "day"] | ["business", "days"] => Some(Window::BusinessDays { days: count, direction }),
-        ["month"] | ["months"] => Some(Window::Months { months: count, direction }),
-        ["year"] | ["years"] => Some(Window::Years { years: count, direction }),
+        ["day"] | ["days"] => Some(Window::Days {
+            days: count,
+            direction,
+        }),
+        ["business", "day"] | ["business", "days"] => Some(Window::BusinessDays {
+            days: count,
+            direction,
+        }),
+        ["month"] | ["months"] => Some(Window::Months {
+            months: count,
+            direction,
+        }),
+        ["year"] | ["years"] => Some(Window::Years {
+            years: count,
+            direction,
+        }),
         _ => None,
     }
 }
@@ -614,22 +768,37 @@ mod tests {
 
     #[test]
     fn windows_parse() {
-        assert_eq!(parse_window("same-day", Direction::After), Some(Window::SameDay));
+        assert_eq!(
+            parse_window("same-day", Direction::After),
+            Some(Window::SameDay)
+        );
         assert_eq!(
             parse_window("4 business days", Direction::After),
-            Some(Window::BusinessDays { days: 4, direction: Direction::After })
+            Some(Window::BusinessDays {
+                days: 4,
+                direction: Direction::After
+            })
         );
         assert_eq!(
             parse_window("1 day", Direction::Around),
-            Some(Window::Days { days: 1, direction: Direction::Around })
+            Some(Window::Days {
+                days: 1,
+                direction: Direction::Around
+            })
         );
         assert_eq!(
             parse_window("1 year", Direction::Before),
-            Some(Window::Years { years: 1, direction: Direction::Before })
+            Some(Window::Years {
+                years: 1,
+                direction: Direction::Before
+            })
         );
         assert_eq!(
             parse_window("3 months", Direction::After),
-            Some(Window::Months { months: 3, direction: Direction::After })
+            Some(Window::Months {
+                months: 3,
+                direction: Direction::After
+            })
         );
         assert_eq!(parse_window("four days", Direction::After), None);
         assert_eq!(parse_window("3 weeks", Direction::After), None);

@@ -18,12 +18,20 @@ pub(super) fn compile_matches(node: &Node, errors: &mut Vec<YamlError>) -> Vec<D
                 .with_help("list at least one {carc, rarcs} combination, or remove `matches`"),
         );
     }
-    items.iter().filter_map(|item| compile_match(item, errors)).collect()
+    items
+        .iter()
+        .filter_map(|item| compile_match(item, errors))
+        .collect()
 }
 
 fn compile_match(node: &Node, errors: &mut Vec<YamlError>) -> Option<DenialMatch> {
-    let mut map = node.as_map("a denial match").map_err(|e| errors.push(e)).ok()?;
-    let group_code = map.optional("group_code").and_then(|n| group_code(n, errors));
+    let mut map = node
+        .as_map("a denial match")
+        .map_err(|e| errors.push(e))
+        .ok()?;
+    let group_code = map
+        .optional("group_code")
+        .and_then(|n| group_code(n, errors));
     let carc = map
         .required("carc")
         .map_err(|e| errors.push(e))
@@ -71,9 +79,14 @@ fn group_code(node: &Node, errors: &mut Vec<YamlError>) -> Option<String> {
     // typed for the letter O is the usual slip.
     let help = match crate::yaml::suggest(&upper.replace('0', "O"), GROUP_CODES) {
         Some(near) => format!("did you mean `{near}`?"),
-        None => format!("use one of the X12 claim adjustment group codes: {}", GROUP_CODES.join(", ")),
+        None => format!(
+            "use one of the X12 claim adjustment group codes: {}",
+            GROUP_CODES.join(", ")
+        ),
     };
-    errors.push(YamlError::new(format!("unknown group code `{text}`"), node.span.clone()).with_help(help));
+    errors.push(
+        YamlError::new(format!("unknown group code `{text}`"), node.span.clone()).with_help(help),
+    );
     None
 }
 
@@ -87,7 +100,13 @@ fn carc(node: &Node, errors: &mut Vec<YamlError>) -> Option<String> {
     } else {
         "a CARC is 1 to 3 digits, or a letter and 1 or 2 digits (16, 252, B7)"
     };
-    errors.push(YamlError::new(format!("`{text}` is not a claim adjustment reason code"), node.span.clone()).with_help(help));
+    errors.push(
+        YamlError::new(
+            format!("`{text}` is not a claim adjustment reason code"),
+            node.span.clone(),
+        )
+        .with_help(help),
+    );
     None
 }
 
@@ -95,8 +114,9 @@ fn rarcs(node: &Node, errors: &mut Vec<YamlError>) -> Option<Vec<String>> {
     let items = node.as_seq("`rarcs`").map_err(|e| errors.push(e)).ok()?;
     if items.is_empty() {
         errors.push(
-            YamlError::new("`rarcs` is empty", node.span.clone())
-                .with_help("list the remark codes of which any one identifies the denial, e.g. [N706]"),
+            YamlError::new("`rarcs` is empty", node.span.clone()).with_help(
+                "list the remark codes of which any one identifies the denial, e.g. [N706]",
+            ),
         );
         return None;
     }
@@ -110,12 +130,18 @@ fn rarcs(node: &Node, errors: &mut Vec<YamlError>) -> Option<Vec<String>> {
         let code = text.trim().to_ascii_uppercase();
         if !is_rarc(&code) {
             errors.push(
-                YamlError::new(format!("`{text}` is not a remittance advice remark code"), item.span.clone())
-                    .with_help("a RARC is M, MA or N followed by digits, e.g. N706, M127, MA130"),
+                YamlError::new(
+                    format!("`{text}` is not a remittance advice remark code"),
+                    item.span.clone(),
+                )
+                .with_help("a RARC is M, MA or N followed by digits, e.g. N706, M127, MA130"),
             );
             valid = false;
         } else if codes.contains(&code) {
-            errors.push(YamlError::new(format!("duplicate RARC `{code}`"), item.span.clone()));
+            errors.push(YamlError::new(
+                format!("duplicate RARC `{code}`"),
+                item.span.clone(),
+            ));
         } else {
             codes.push(code);
         }
@@ -124,7 +150,10 @@ fn rarcs(node: &Node, errors: &mut Vec<YamlError>) -> Option<Vec<String>> {
 }
 
 fn payer_ids(node: &Node, errors: &mut Vec<YamlError>) -> Option<Vec<String>> {
-    let items = node.as_seq("`payer_ids`").map_err(|e| errors.push(e)).ok()?;
+    let items = node
+        .as_seq("`payer_ids`")
+        .map_err(|e| errors.push(e))
+        .ok()?;
     if items.is_empty() {
         errors.push(
             YamlError::new("`payer_ids` is empty", node.span.clone())
@@ -147,7 +176,10 @@ fn payer_ids(node: &Node, errors: &mut Vec<YamlError>) -> Option<Vec<String>> {
             );
             valid = false;
         } else if ids.iter().any(|known| known == id) {
-            errors.push(YamlError::new(format!("duplicate payer id `{id}`"), item.span.clone()));
+            errors.push(YamlError::new(
+                format!("duplicate payer id `{id}`"),
+                item.span.clone(),
+            ));
         } else {
             ids.push(id.to_string());
         }
@@ -164,12 +196,18 @@ fn refs(node: &Node, errors: &mut Vec<YamlError>) -> Option<Vec<RefCondition>> {
         );
         return None;
     }
-    let conditions: Vec<Option<RefCondition>> = items.iter().map(|item| ref_condition(item, errors)).collect();
+    let conditions: Vec<Option<RefCondition>> = items
+        .iter()
+        .map(|item| ref_condition(item, errors))
+        .collect();
     conditions.into_iter().collect()
 }
 
 fn ref_condition(node: &Node, errors: &mut Vec<YamlError>) -> Option<RefCondition> {
-    let mut map = node.as_map("a REF condition").map_err(|e| errors.push(e)).ok()?;
+    let mut map = node
+        .as_map("a REF condition")
+        .map_err(|e| errors.push(e))
+        .ok()?;
     let qualifier = map
         .required("qualifier")
         .map_err(|e| errors.push(e))
@@ -198,14 +236,21 @@ fn ref_condition(node: &Node, errors: &mut Vec<YamlError>) -> Option<RefConditio
 }
 
 fn ref_qualifier(node: &Node, errors: &mut Vec<YamlError>) -> Option<String> {
-    let text = node.as_str("qualifier").map_err(|e| errors.push(e)).ok()?.trim();
+    let text = node
+        .as_str("qualifier")
+        .map_err(|e| errors.push(e))
+        .ok()?
+        .trim();
     let upper = text.to_ascii_uppercase();
     if (2..=3).contains(&upper.len()) && upper.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Some(upper);
     }
     errors.push(
-        YamlError::new(format!("`{text}` is not a REF qualifier"), node.span.clone())
-            .with_help("a REF01 qualifier is 2 or 3 letters or digits, e.g. F8, G1, 6R"),
+        YamlError::new(
+            format!("`{text}` is not a REF qualifier"),
+            node.span.clone(),
+        )
+        .with_help("a REF01 qualifier is 2 or 3 letters or digits, e.g. F8, G1, 6R"),
     );
     None
 }
@@ -239,11 +284,15 @@ mod tests {
     const RULES: &str = "rules:\n  - code: T-001\n    name: t\n    severity: error\n    citation: c\n    description: d\n    message: m\n    help: h\n    evidence: { field: $.claim.id, present: true }\n";
 
     fn pack(header_extra: &str) -> String {
-        format!("pack:\n  id: t\n  title: T\n  version: 1.0.0\n  layer: payer\n{header_extra}{RULES}")
+        format!(
+            "pack:\n  id: t\n  title: T\n  version: 1.0.0\n  layer: payer\n{header_extra}{RULES}"
+        )
     }
 
     fn denials(body: &str) -> String {
-        pack(&format!("  denials:\n    - label: CCM32\n      description: d\n{body}"))
+        pack(&format!(
+            "  denials:\n    - label: CCM32\n      description: d\n{body}"
+        ))
     }
 
     /// Compiles `text` and returns its problems as (message, help, located text).
@@ -253,7 +302,13 @@ mod tests {
             Err(errors) => errors
                 .into_iter()
                 .flat_map(|e| e.problems)
-                .map(|p| (p.message, p.help, text.get(p.span.clone()).unwrap_or("").to_string()))
+                .map(|p| {
+                    (
+                        p.message,
+                        p.help,
+                        text.get(p.span.clone()).unwrap_or("").to_string(),
+                    )
+                })
                 .collect(),
         }
     }
@@ -283,76 +338,163 @@ mod tests {
 
     #[test]
     fn bad_payer_and_ref_conditions_are_located() {
-        let found = problems(&denials("      matches:\n        - { carc: 16, rarcs: [N706], payer_ids: [] }\n"));
-        assert!(found.iter().any(|(m, _, at)| m == "`payer_ids` is empty" && at.starts_with('[')), "{found:?}");
+        let found = problems(&denials(
+            "      matches:\n        - { carc: 16, rarcs: [N706], payer_ids: [] }\n",
+        ));
+        assert!(
+            found
+                .iter()
+                .any(|(m, _, at)| m == "`payer_ids` is empty" && at.starts_with('[')),
+            "{found:?}"
+        );
 
-        let found = problems(&denials("      matches:\n        - { carc: 16, rarcs: [N706], payer_ids: [\"600 54\"] }\n"));
-        assert!(found.iter().any(|(m, _, at)| m == "`600 54` is not a payer id" && at == "\"600 54\""), "{found:?}");
+        let found = problems(&denials(
+            "      matches:\n        - { carc: 16, rarcs: [N706], payer_ids: [\"600 54\"] }\n",
+        ));
+        assert!(
+            found
+                .iter()
+                .any(|(m, _, at)| m == "`600 54` is not a payer id" && at == "\"600 54\""),
+            "{found:?}"
+        );
 
         let found = problems(&denials("      matches:\n        - { carc: 16, rarcs: [N706], refs: [{ qualifier: G-1, value: X }] }\n"));
-        assert!(found.iter().any(|(m, _, at)| m == "`G-1` is not a REF qualifier" && at == "G-1"), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|(m, _, at)| m == "`G-1` is not a REF qualifier" && at == "G-1"),
+            "{found:?}"
+        );
 
         let found = problems(&denials("      matches:\n        - { carc: 16, rarcs: [N706], refs: [{ qualifier: G1, valu: X }] }\n"));
-        assert!(found.iter().any(|(m, h, at)| m == "unknown key `valu` in a REF condition"
-            && h.as_deref() == Some("did you mean `value`?")
-            && at == "valu"), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|(m, h, at)| m == "unknown key `valu` in a REF condition"
+                    && h.as_deref() == Some("did you mean `value`?")
+                    && at == "valu"),
+            "{found:?}"
+        );
 
-        let found = problems(&denials("      matches:\n        - { carc: 16, rarcs: [N706], payer_id: [\"60054\"] }\n"));
-        assert!(found.iter().any(|(_, h, at)| h.as_deref() == Some("did you mean `payer_ids`?") && at == "payer_id"), "{found:?}");
+        let found = problems(&denials(
+            "      matches:\n        - { carc: 16, rarcs: [N706], payer_id: [\"60054\"] }\n",
+        ));
+        assert!(
+            found.iter().any(
+                |(_, h, at)| h.as_deref() == Some("did you mean `payer_ids`?") && at == "payer_id"
+            ),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn misspelled_match_key_is_located() {
-        let found = problems(&denials("      matches:\n        - { carc: 16, rarc: [N706] }\n"));
-        assert!(found.iter().any(|(m, h, at)| m == "unknown key `rarc` in a denial match"
-            && h.as_deref() == Some("did you mean `rarcs`?")
-            && at == "rarc"), "{found:?}");
+        let found = problems(&denials(
+            "      matches:\n        - { carc: 16, rarc: [N706] }\n",
+        ));
+        assert!(
+            found
+                .iter()
+                .any(|(m, h, at)| m == "unknown key `rarc` in a denial match"
+                    && h.as_deref() == Some("did you mean `rarcs`?")
+                    && at == "rarc"),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn bad_codes_are_located() {
-        let found = problems(&denials("      matches:\n        - { group_code: C0, carc: CO-16, rarcs: [X706] }\n"));
+        let found = problems(&denials(
+            "      matches:\n        - { group_code: C0, carc: CO-16, rarcs: [X706] }\n",
+        ));
         let messages: Vec<&str> = found.iter().map(|(m, _, _)| m.as_str()).collect();
-        assert!(messages.contains(&"unknown group code `C0`"), "{messages:?}");
-        assert!(messages.contains(&"`CO-16` is not a claim adjustment reason code"), "{messages:?}");
-        assert!(messages.contains(&"`X706` is not a remittance advice remark code"), "{messages:?}");
-        let group = found.iter().find(|(m, _, _)| m.starts_with("unknown group")).unwrap();
+        assert!(
+            messages.contains(&"unknown group code `C0`"),
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(&"`CO-16` is not a claim adjustment reason code"),
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(&"`X706` is not a remittance advice remark code"),
+            "{messages:?}"
+        );
+        let group = found
+            .iter()
+            .find(|(m, _, _)| m.starts_with("unknown group"))
+            .unwrap();
         assert_eq!(group.1.as_deref(), Some("did you mean `CO`?"));
         assert_eq!(group.2, "C0");
     }
 
     #[test]
     fn empty_rarcs_and_matches_are_rejected() {
-        let found = problems(&denials("      matches:\n        - { carc: 16, rarcs: [] }\n"));
-        assert!(found.iter().any(|(m, _, _)| m == "`rarcs` is empty"), "{found:?}");
+        let found = problems(&denials(
+            "      matches:\n        - { carc: 16, rarcs: [] }\n",
+        ));
+        assert!(
+            found.iter().any(|(m, _, _)| m == "`rarcs` is empty"),
+            "{found:?}"
+        );
         let found = problems(&denials("      matches: []\n"));
-        assert!(found.iter().any(|(m, _, _)| m == "`matches` is empty"), "{found:?}");
+        assert!(
+            found.iter().any(|(m, _, _)| m == "`matches` is empty"),
+            "{found:?}"
+        );
         let found = problems(&denials("      matches:\n        - { carc: 16 }\n"));
-        assert!(found.iter().any(|(m, _, _)| m == "a denial match is missing the required key `rarcs`"), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|(m, _, _)| m == "a denial match is missing the required key `rarcs`"),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn unprocessable_match_is_rejected() {
-        let found = problems(&denials("      matches:\n        - { carc: 16, rarcs: [MA130] }\n"));
-        assert!(found.iter().any(|(m, _, at)| m.contains("unprocessable") && at.starts_with("[MA130")), "{found:?}");
-        let found = problems(&denials("      matches:\n        - { carc: 252, rarcs: [N706, N211] }\n"));
-        assert!(found.iter().any(|(m, _, _)| m.contains("N211")), "{found:?}");
+        let found = problems(&denials(
+            "      matches:\n        - { carc: 16, rarcs: [MA130] }\n",
+        ));
+        assert!(
+            found
+                .iter()
+                .any(|(m, _, at)| m.contains("unprocessable") && at.starts_with("[MA130")),
+            "{found:?}"
+        );
+        let found = problems(&denials(
+            "      matches:\n        - { carc: 252, rarcs: [N706, N211] }\n",
+        ));
+        assert!(
+            found.iter().any(|(m, _, _)| m.contains("N211")),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn duplicate_labels_are_rejected() {
         let text = pack("  denials:\n    - { label: CCM32, description: a }\n    - { label: ccm32, description: b }\n");
         let found = problems(&text);
-        assert!(found.iter().any(|(m, _, _)| m == "duplicate denial label `ccm32`"), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|(m, _, _)| m == "duplicate denial label `ccm32`"),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn label_answered_by_two_packs_is_rejected() {
         let a = denials("");
         let b = a.replace("id: t", "id: u").replace("T-001", "U-001");
-        let errors = RuleSet::compile(&[PackSource::new("a.yaml", a), PackSource::new("b.yaml", b)]).unwrap_err();
+        let errors =
+            RuleSet::compile(&[PackSource::new("a.yaml", a), PackSource::new("b.yaml", b)])
+                .unwrap_err();
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].problems[0].message, "denial `CCM32` is already answered by a.yaml");
+        assert_eq!(
+            errors[0].problems[0].message,
+            "denial `CCM32` is already answered by a.yaml"
+        );
     }
 
     #[test]
@@ -360,7 +502,10 @@ mod tests {
         let text = pack("  appeal:\n    template: t.appeal.md.j2\n");
         let set = RuleSet::compile(&[PackSource::new("packs/t.yaml", text)]).expect("compiles");
         let appeal = set.packs[0].appeal.as_ref().expect("appeal");
-        assert_eq!(appeal.template, std::path::Path::new("packs/t.appeal.md.j2"));
+        assert_eq!(
+            appeal.template,
+            std::path::Path::new("packs/t.appeal.md.j2")
+        );
         assert_eq!(appeal.embedded, None);
     }
 
@@ -368,21 +513,43 @@ mod tests {
     fn appeal_template_outside_the_pack_folder_is_rejected() {
         for path in ["../t.j2", "/etc/t.j2", "a/../../t.j2"] {
             let found = problems(&pack(&format!("  appeal:\n    template: {path}\n")));
-            assert!(found.iter().any(|(m, _, at)| m.contains("relative to the pack's folder") && at == path), "{path}: {found:?}");
+            assert!(
+                found
+                    .iter()
+                    .any(|(m, _, at)| m.contains("relative to the pack's folder") && at == path),
+                "{path}: {found:?}"
+            );
         }
         let found = problems(&pack("  appeal:\n    templat: t.j2\n"));
-        assert!(found.iter().any(|(_, h, _)| h.as_deref() == Some("did you mean `template`?")), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|(_, h, _)| h.as_deref() == Some("did you mean `template`?")),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn shipped_pack_embeds_its_template() {
         let set = RuleSet::shipped().expect("shipped packs compile");
-        let appeal = set.packs[0].appeal.as_ref().expect("ccm32 has an appeal template");
+        let appeal = set.packs[0]
+            .appeal
+            .as_ref()
+            .expect("ccm32 has an appeal template");
         assert!(appeal.embedded.is_some());
         let mut missing = PackSource::shipped().remove(0);
-        missing.text = missing.text.replace("ccm32.appeal.md.j2", "other.md.j2").into();
+        missing.text = missing
+            .text
+            .replace("ccm32.appeal.md.j2", "other.md.j2")
+            .into();
         let errors = RuleSet::compile(&[missing]).unwrap_err();
-        assert!(errors[0].problems[0].message.contains("not among the files shipped"), "{:?}", errors[0].problems);
+        assert!(
+            errors[0].problems[0]
+                .message
+                .contains("not among the files shipped"),
+            "{:?}",
+            errors[0].problems
+        );
     }
 
     #[test]

@@ -14,7 +14,11 @@ use crate::rules::{Example, RuleExamples};
 use crate::yaml::{Node, NodeKind, YamlError};
 
 /// Compiles the `examples` mapping of a rule.
-pub fn compile_examples(node: &Node, record: &Shape, errors: &mut Vec<YamlError>) -> Option<RuleExamples> {
+pub fn compile_examples(
+    node: &Node,
+    record: &Shape,
+    errors: &mut Vec<YamlError>,
+) -> Option<RuleExamples> {
     let mut map = node.as_map("`examples`").map_err(|e| errors.push(e)).ok()?;
     let mut read = |key: &'static str, errors: &mut Vec<YamlError>| {
         let node = map.required(key).map_err(|e| errors.push(e)).ok()?;
@@ -26,7 +30,10 @@ pub fn compile_examples(node: &Node, record: &Shape, errors: &mut Vec<YamlError>
     let fail = read("fail", errors);
     let pass = read("pass", errors);
     errors.extend(map.finish());
-    Some(RuleExamples { fail: fail?, pass: pass? })
+    Some(RuleExamples {
+        fail: fail?,
+        pass: pass?,
+    })
 }
 
 /// Compiles one example: a record mapping, or a non-empty list of them.
@@ -35,7 +42,10 @@ fn compile_example(node: &Node, record: &Shape, errors: &mut Vec<YamlError>) -> 
         NodeKind::Map(_) => vec![node],
         NodeKind::Seq(items) if !items.is_empty() => items.iter().collect(),
         NodeKind::Seq(_) => {
-            errors.push(YamlError::new("an example needs at least one record", node.span.clone()));
+            errors.push(YamlError::new(
+                "an example needs at least one record",
+                node.span.clone(),
+            ));
             return None;
         }
         NodeKind::Scalar { .. } => {
@@ -52,7 +62,11 @@ fn compile_example(node: &Node, record: &Shape, errors: &mut Vec<YamlError>) -> 
     for (index, item) in items.into_iter().enumerate() {
         if !matches!(item.kind, NodeKind::Map(_)) {
             errors.push(YamlError::new(
-                format!("example record {} must be a mapping, found {}", index + 1, item.type_name()),
+                format!(
+                    "example record {} must be a mapping, found {}",
+                    index + 1,
+                    item.type_name()
+                ),
                 item.span.clone(),
             ));
             continue;
@@ -74,19 +88,29 @@ fn compile_example(node: &Node, record: &Shape, errors: &mut Vec<YamlError>) -> 
 
 /// Converts `node` to JSON, typing plain scalars by `shape`, and records the
 /// span of every node under its JSON pointer.
-fn typed_json(node: &Node, shape: &Shape, pointer: String, spans: &mut Vec<(String, crate::yaml::Span)>) -> Value {
+fn typed_json(
+    node: &Node,
+    shape: &Shape,
+    pointer: String,
+    spans: &mut Vec<(String, crate::yaml::Span)>,
+) -> Value {
     spans.push((pointer.clone(), node.span.clone()));
     match (&node.kind, shape) {
         (NodeKind::Map(entries), _) => {
             let mut object = Map::new();
             for (key, value) in entries {
-                let Ok(name) = key.as_str("a field name") else { continue };
+                let Ok(name) = key.as_str("a field name") else {
+                    continue;
+                };
                 let child = match shape {
                     Shape::Object(fields) => fields.get(name).unwrap_or(&ANY),
                     _ => &ANY,
                 };
                 let child_pointer = format!("{pointer}/{}", escape_pointer_token(name));
-                object.insert(name.to_string(), typed_json(value, child, child_pointer, spans));
+                object.insert(
+                    name.to_string(),
+                    typed_json(value, child, child_pointer, spans),
+                );
             }
             Value::Object(object)
         }
@@ -98,15 +122,19 @@ fn typed_json(node: &Node, shape: &Shape, pointer: String, spans: &mut Vec<(Stri
             let values = items
                 .iter()
                 .enumerate()
-                .map(|(index, item)| typed_json(item, item_shape, format!("{pointer}/{index}"), spans))
+                .map(|(index, item)| {
+                    typed_json(item, item_shape, format!("{pointer}/{index}"), spans)
+                })
                 .collect();
             Value::Array(values)
         }
-        (NodeKind::Scalar { text, quoted: false }, Shape::Scalar(ScalarKind::String | ScalarKind::Date))
-            if !node.is_null() =>
-        {
-            Value::String(text.clone())
-        }
+        (
+            NodeKind::Scalar {
+                text,
+                quoted: false,
+            },
+            Shape::Scalar(ScalarKind::String | ScalarKind::Date),
+        ) if !node.is_null() => Value::String(text.clone()),
         _ => node.to_json(),
     }
 }
@@ -156,7 +184,8 @@ mod tests {
 
     #[test]
     fn list_gives_several_records() {
-        let (examples, errors) = compile("fail: [{ encounter: { id: A } }, { encounter: { id: B } }]\npass: {}");
+        let (examples, errors) =
+            compile("fail: [{ encounter: { id: A } }, { encounter: { id: B } }]\npass: {}");
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(examples.expect("compiled").fail.records.len(), 2);
     }
@@ -166,20 +195,31 @@ mod tests {
         let (examples, errors) = compile("fail: {}");
         assert!(examples.is_none());
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].message.contains("missing the required key `pass`"), "{}", errors[0].message);
+        assert!(
+            errors[0]
+                .message
+                .contains("missing the required key `pass`"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]
     fn scalar_example_is_rejected() {
         let (_, errors) = compile("fail: compliant.json\npass: {}");
-        assert!(errors[0].message.contains("must be a record or a list of records"));
+        assert!(errors[0]
+            .message
+            .contains("must be a record or a list of records"));
     }
 
     #[test]
     fn spans_are_indexed_by_pointer() {
         let (examples, _) = compile("fail:\n  encounter: { id: A }\npass: {}");
         let examples = examples.expect("compiled");
-        let pointers: Vec<&str> = examples.fail.spans[0].iter().map(|(p, _)| p.as_str()).collect();
+        let pointers: Vec<&str> = examples.fail.spans[0]
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .collect();
         assert_eq!(pointers, ["", "/encounter", "/encounter/id"]);
     }
 

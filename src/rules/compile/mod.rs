@@ -37,7 +37,14 @@ pub fn compile_pack(
         ));
     }
     pack.ok_or_else(|| {
-        RuleFileError::new(source, vec![RuleProblem::new("the pack could not be compiled", 0..0, None)])
+        RuleFileError::new(
+            source,
+            vec![RuleProblem::new(
+                "the pack could not be compiled",
+                0..0,
+                None,
+            )],
+        )
     })
 }
 
@@ -48,7 +55,10 @@ fn compile_root(
     templates: &mut minijinja::Environment<'static>,
     errors: &mut Vec<YamlError>,
 ) -> Option<Pack> {
-    let mut top = root.as_map("the pack file").map_err(|e| errors.push(e)).ok()?;
+    let mut top = root
+        .as_map("the pack file")
+        .map_err(|e| errors.push(e))
+        .ok()?;
     let header = top.required("pack").map_err(|e| errors.push(e)).ok();
     let rules_node = top.required("rules").map_err(|e| errors.push(e)).ok();
     errors.extend(top.finish());
@@ -101,7 +111,9 @@ fn compile_root(
             Ok([]) => errors.push(YamlError::new("`rules` is empty", node.span.clone())),
             Ok(items) => {
                 for item in items {
-                    if let Some(rule) = compile_rule(item, &namespace, pack_layer, scope, templates, errors) {
+                    if let Some(rule) =
+                        compile_rule(item, &namespace, pack_layer, scope, templates, errors)
+                    {
                         check_duplicate(&rules, &rule, item, errors);
                         rules.push(rule);
                     }
@@ -134,12 +146,16 @@ fn check_duplicate(rules: &[Rule], rule: &Rule, node: &Node, errors: &mut Vec<Ya
         .unwrap_or(node.span.clone());
     if rules.iter().any(|r| r.code == rule.code) {
         errors.push(
-            YamlError::new(format!("duplicate rule code `{}`", rule.code), span.clone())
-                .with_help("give each rule a code of its own; codes identify findings across versions"),
+            YamlError::new(format!("duplicate rule code `{}`", rule.code), span.clone()).with_help(
+                "give each rule a code of its own; codes identify findings across versions",
+            ),
         );
     }
     if rules.iter().any(|r| r.name == rule.name) {
-        errors.push(YamlError::new(format!("duplicate rule name `{}`", rule.name), span));
+        errors.push(YamlError::new(
+            format!("duplicate rule name `{}`", rule.name),
+            span,
+        ));
     }
 }
 
@@ -182,7 +198,9 @@ fn compile_rule(
         },
     };
     let members = scope::compile_members(&mut map, rule_scope, scope, errors);
-    let when = map.optional("when").and_then(|n| compile_condition(n, evidence_scope, errors));
+    let when = map
+        .optional("when")
+        .and_then(|n| compile_condition(n, evidence_scope, errors));
     let evidence = map
         .required("evidence")
         .map_err(|e| errors.push(e))
@@ -196,23 +214,37 @@ fn compile_rule(
     if let (Some(code), Some(node)) = (code, code_node) {
         if !is_rule_code(code) {
             errors.push(
-                YamlError::new(format!("rule code `{code}` is not a valid code"), node.span.clone())
-                    .with_help("use uppercase letters and digits, a hyphen, then digits, e.g. CCM32-001"),
+                YamlError::new(
+                    format!("rule code `{code}` is not a valid code"),
+                    node.span.clone(),
+                )
+                .with_help(
+                    "use uppercase letters and digits, a hyphen, then digits, e.g. CCM32-001",
+                ),
             );
         }
     }
     if let (Some(name), Some(node)) = (name, name_node) {
         if !is_kebab(name) {
             errors.push(
-                YamlError::new(format!("rule name `{name}` is not kebab-case"), node.span.clone())
-                    .with_help("use lowercase words joined by hyphens, e.g. portal-invitation-not-logged"),
+                YamlError::new(
+                    format!("rule name `{name}` is not kebab-case"),
+                    node.span.clone(),
+                )
+                .with_help(
+                    "use lowercase words joined by hyphens, e.g. portal-invitation-not-logged",
+                ),
             );
         }
     }
 
     let code = code?;
-    let message_template = add_template(templates, namespace, code, "message", rule_scope, message?, errors)?;
-    let help_template = add_template(templates, namespace, code, "help", rule_scope, help?, errors)?;
+    let message_template = add_template(
+        templates, namespace, code, "message", rule_scope, message?, errors,
+    )?;
+    let help_template = add_template(
+        templates, namespace, code, "help", rule_scope, help?, errors,
+    )?;
     Some(Rule {
         code: code.to_string(),
         name: name?.to_string(),
@@ -262,7 +294,10 @@ fn required_str(
     let node = map.required(key).map_err(|e| errors.push(e)).ok()?;
     let text = node.as_str(key).map_err(|e| errors.push(e)).ok()?;
     if text.trim().is_empty() {
-        errors.push(YamlError::new(format!("`{key}` is empty"), node.span.clone()));
+        errors.push(YamlError::new(
+            format!("`{key}` is empty"),
+            node.span.clone(),
+        ));
         return None;
     }
     Some(text.trim().to_string())
@@ -274,8 +309,9 @@ fn parse_layer(node: &Node, errors: &mut Vec<YamlError>) -> Option<Layer> {
         Ok("payer") => Some(Layer::Payer),
         Ok(other) => {
             errors.push(
-                YamlError::new(format!("unknown layer `{other}`"), node.span.clone())
-                    .with_help("use `cms` for Medicare requirements or `payer` for a payer's own policy"),
+                YamlError::new(format!("unknown layer `{other}`"), node.span.clone()).with_help(
+                    "use `cms` for Medicare requirements or `payer` for a payer's own policy",
+                ),
             );
             None
         }
@@ -296,7 +332,10 @@ fn parse_severity(node: &Node, errors: &mut Vec<YamlError>) -> Option<Severity> 
                 Some(near) => format!("did you mean `{near}`?"),
                 None => "use error, warning or info".to_string(),
             };
-            errors.push(YamlError::new(format!("unknown severity `{other}`"), node.span.clone()).with_help(help));
+            errors.push(
+                YamlError::new(format!("unknown severity `{other}`"), node.span.clone())
+                    .with_help(help),
+            );
             None
         }
         Err(e) => {
@@ -327,7 +366,10 @@ fn compile_effective(node: &Node, errors: &mut Vec<YamlError>) -> (Option<Date>,
     errors.extend(map.finish());
     if let (Some(from), Some(until)) = (from, until) {
         if until < from {
-            errors.push(YamlError::new("`effective.until` is before `effective.from`", node.span.clone()));
+            errors.push(YamlError::new(
+                "`effective.until` is before `effective.from`",
+                node.span.clone(),
+            ));
         }
     }
     (from, until)
@@ -355,7 +397,10 @@ fn compile_denials(node: &Node, errors: &mut Vec<YamlError>) -> Vec<DenialCode> 
         };
         if out.iter().any(|d| d.label.eq_ignore_ascii_case(&label)) {
             let span = label_span.unwrap_or(item.span.clone());
-            errors.push(YamlError::new(format!("duplicate denial label `{label}`"), span));
+            errors.push(YamlError::new(
+                format!("duplicate denial label `{label}`"),
+                span,
+            ));
             continue;
         }
         out.push(DenialCode {
@@ -376,16 +421,25 @@ fn compile_appeal(
     let template = map.required("template").map_err(|e| errors.push(e)).ok();
     errors.extend(map.finish());
     let template = template?;
-    let text = template.as_str("template").map_err(|e| errors.push(e)).ok()?.trim();
+    let text = template
+        .as_str("template")
+        .map_err(|e| errors.push(e))
+        .ok()?
+        .trim();
 
     let relative = std::path::Path::new(text);
-    let escapes = relative
-        .components()
-        .any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+    let escapes = relative.components().any(|c| {
+        !matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    });
     if text.is_empty() || escapes {
         errors.push(
             YamlError::new(
-                format!("appeal template `{text}` must be a file path relative to the pack's folder"),
+                format!(
+                    "appeal template `{text}` must be a file path relative to the pack's folder"
+                ),
                 template.span.clone(),
             )
             .with_help("keep the template beside the pack, e.g. `template: ccm32.appeal.md.j2`"),
@@ -397,7 +451,10 @@ fn compile_appeal(
         None => relative.to_path_buf(),
     };
     if !source.shipped {
-        return Some(AppealSpec { template: path, embedded: None });
+        return Some(AppealSpec {
+            template: path,
+            embedded: None,
+        });
     }
     match super::shipped_template(&path) {
         Some(text) => Some(AppealSpec {
@@ -406,7 +463,10 @@ fn compile_appeal(
         }),
         None => {
             errors.push(YamlError::new(
-                format!("appeal template `{}` is not among the files shipped with claimlint", path.display()),
+                format!(
+                    "appeal template `{}` is not among the files shipped with claimlint",
+                    path.display()
+                ),
                 template.span.clone(),
             ));
             None
@@ -419,7 +479,9 @@ fn is_kebab(text: &str) -> bool {
         && !text.starts_with('-')
         && !text.ends_with('-')
         && !text.contains("--")
-        && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn is_kebab_or_code(text: &str) -> bool {
@@ -431,7 +493,9 @@ fn is_rule_code(text: &str) -> bool {
         return false;
     };
     !prefix.is_empty()
-        && prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
         && prefix.starts_with(|c: char| c.is_ascii_uppercase())
         && !number.is_empty()
         && number.chars().all(|c| c.is_ascii_digit())

@@ -27,10 +27,7 @@ fn normalize(text: &str) -> Result<(Scope, String), String> {
     }
     let is_dotted = !trimmed.is_empty()
         && trimmed.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         });
     if is_dotted {
         return Ok((Scope::Item, format!("$.{trimmed}")));
@@ -42,7 +39,8 @@ fn normalize(text: &str) -> Result<(Scope, String), String> {
 }
 
 fn parse_both(query: &str) -> Result<(JsonPath, rsonpath_syntax::JsonPathQuery), String> {
-    let compiled = JsonPath::parse(query).map_err(|e| format!("invalid JSONPath `{query}`: {e}"))?;
+    let compiled =
+        JsonPath::parse(query).map_err(|e| format!("invalid JSONPath `{query}`: {e}"))?;
     let syntax = rsonpath_syntax::parse(query).map_err(|e| {
         let detail = e.to_string();
         if query.contains('(') {
@@ -51,7 +49,10 @@ fn parse_both(query: &str) -> Result<(JsonPath, rsonpath_syntax::JsonPathQuery),
                  are not supported in rule paths (`{query}`); use a `where` condition instead"
             )
         } else {
-            format!("invalid JSONPath `{query}`: {}", detail.lines().next().unwrap_or_default())
+            format!(
+                "invalid JSONPath `{query}`: {}",
+                detail.lines().next().unwrap_or_default()
+            )
         }
     })?;
     Ok((compiled, syntax))
@@ -59,7 +60,10 @@ fn parse_both(query: &str) -> Result<(JsonPath, rsonpath_syntax::JsonPathQuery),
 
 fn mismatch_error(node: &Node, text: &str, mismatch: PathMismatch) -> YamlError {
     let mut error = YamlError::new(
-        format!("path `{text}` can never match a valid record: {}", mismatch.message),
+        format!(
+            "path `{text}` can never match a valid record: {}",
+            mismatch.message
+        ),
         node.span.clone(),
     );
     error.help = mismatch.help;
@@ -216,7 +220,11 @@ mod tests {
             item: &shape,
         };
         let error = compile_selection(&scalar("$.notes[*"), scope).unwrap_err();
-        assert!(error.message.starts_with("invalid JSONPath"), "{}", error.message);
+        assert!(
+            error.message.starts_with("invalid JSONPath"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

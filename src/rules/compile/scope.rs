@@ -38,7 +38,10 @@ pub fn group_shape(record: &Shape) -> Shape {
     let mut fields = BTreeMap::new();
     fields.insert("patient_id".to_string(), Shape::Scalar(ScalarKind::String));
     fields.insert("month".to_string(), Shape::Scalar(ScalarKind::String));
-    fields.insert("records".to_string(), Shape::Array(Box::new(record.clone())));
+    fields.insert(
+        "records".to_string(),
+        Shape::Array(Box::new(record.clone())),
+    );
     Shape::Object(fields)
 }
 
@@ -53,8 +56,13 @@ pub fn compile_members(
     let node = map.optional("members")?;
     if scope != RuleScope::PatientMonth {
         errors.push(
-            YamlError::new("`members` applies only to rules with `scope: patient-month`", node.span.clone())
-                .with_help("add `scope: patient-month`, or use `when` to limit where a record rule applies"),
+            YamlError::new(
+                "`members` applies only to rules with `scope: patient-month`",
+                node.span.clone(),
+            )
+            .with_help(
+                "add `scope: patient-month`, or use `when` to limit where a record rule applies",
+            ),
         );
         return None;
     }
