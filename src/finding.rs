@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// How serious a finding is.
+/// Seriousness of a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -70,7 +70,7 @@ pub struct Evidence {
     /// The date or date-time that the rule compared, as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    /// Who authored or performed the item (staff, never the patient).
+    /// Staff member who authored or performed the item (never the patient).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     /// The `label` of the condition the item satisfied, when it has one.
@@ -84,9 +84,9 @@ pub struct Miss {
     /// JSON pointer of the node that fell short, or of the nearest existing
     /// ancestor of what was looked for.
     pub pointer: String,
-    /// What was looked for, in words.
+    /// Description, in words, of the evidence looked for.
     pub expected: String,
-    /// What was found instead; never a patient-identifying value.
+    /// Description of what was found instead, never a patient-identifying value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub found: Option<String>,
 }
@@ -127,7 +127,7 @@ pub struct Finding {
     pub citation: String,
     /// Pointer in the canonical record that the finding is about.
     pub pointer: String,
-    /// What was missing, part by part.
+    /// Parts of the evidence requirement that were not met.
     pub misses: Vec<Miss>,
     /// Evidence that was found for the parts that were met.
     pub evidence: Vec<Evidence>,

@@ -32,7 +32,7 @@ pub const CORRECT_AND_RESUBMIT: &str = "correct and resubmit";
 pub struct RemitDenial {
     /// The file the denial was read from, as the user named it.
     pub source: String,
-    /// Where the CLP segment is, for 835 input.
+    /// Position of the CLP segment, for 835 input.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<SegmentPosition>,
     /// CLP01, the practice's claim id, which is the record's `claim.id`.
@@ -108,7 +108,7 @@ pub struct DenialAdjustment {
     pub rarcs: Vec<String>,
 }
 
-/// What a denied claim means for the appeal workflow.
+/// Consequence of a denied claim for the appeal workflow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum DenialOutcome {

@@ -9,7 +9,7 @@ use regex::Regex;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-/// Which node a path starts from.
+/// Starting node of a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// `$…`: the record root.
@@ -60,7 +60,7 @@ impl FieldPath {
         Some(node)
     }
 
-    /// The JSON pointer of this path relative to its scope.
+    /// Returns the JSON pointer of this path relative to its scope.
     pub fn pointer_suffix(&self) -> String {
         let mut out = String::new();
         for token in &self.tokens {
@@ -73,7 +73,7 @@ impl FieldPath {
         out
     }
 
-    /// The last name in the path, used to describe evidence.
+    /// Returns the last name in the path, used to describe evidence.
     pub fn leaf_name(&self) -> &str {
         self.tokens
             .iter()
@@ -247,7 +247,7 @@ pub fn format_number(n: f64) -> String {
     }
 }
 
-/// Which side of the reference date a day window extends to.
+/// Side of the reference date that a day window extends to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     /// From the reference date to N days after it.
@@ -285,7 +285,7 @@ pub enum Window {
     },
 }
 
-/// How a date relates to another date.
+/// Relation of a date to another date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateOrder {
     Before,
@@ -332,7 +332,7 @@ pub enum FieldTest {
     Compare(Bound),
 }
 
-/// Which item fields describe an evidence item in findings and letters.
+/// Item fields that describe an evidence item in findings and letters.
 #[derive(Debug, Clone)]
 pub struct EvidenceFields {
     pub id: Option<FieldPath>,

@@ -370,14 +370,14 @@ fn check_unique_codes(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileEr
     }
 }
 
-/// A denial label answered by two packs would make the appeal ambiguous.
+/// Rejects a denial label that two packs cover, because the appeal would be ambiguous.
 fn check_unique_denials(packs: &[(Pack, &PackSource)], errors: &mut Vec<RuleFileError>) {
     let mut seen: Vec<(String, &str, &Path)> = Vec::new();
     for (pack, source) in packs {
         let mut problems = Vec::new();
         for denial in &pack.denials {
             let key = denial.label.to_ascii_uppercase();
-            // Versions of one pack answer the same denials.
+            // Versions of one pack cover the same denials.
             let other = seen
                 .iter()
                 .find(|(label, id, _)| *label == key && *id != pack.id);

@@ -3,7 +3,7 @@
 //!
 //! A JSONPath query is walked selector by selector over the shapes the schema
 //! allows. A name that no shape has is a misspelling or a path into the
-//! wrong object, and the rule that holds it would silently never fire.
+//! wrong object, and the rule that contains it would silently never fire.
 
 use std::collections::BTreeMap;
 

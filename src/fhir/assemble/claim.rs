@@ -399,7 +399,7 @@ fn payer_type<'m>(mapping: &'m FhirMapping, coverage: &Value) -> Option<&'m str>
         .map(|p| p.payer_type.as_str())
 }
 
-/// What a payer decided about a claim, read from one adjudication
+/// Payer decision about a claim, read from one adjudication
 /// resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Decision {
@@ -548,8 +548,8 @@ pub(crate) fn read_decision(resource: &Value, mapping: &FhirMapping) -> Decision
 /// Denial reasons found so far, in document order (header first).
 #[derive(Debug, Default)]
 struct Reasons {
-    // NOTE: the record holds one CARC; when several reasons are found,
-    // the first (header before lines) is the one mapped.
+    // NOTE: the record has room for one CARC, so when several reasons are found
+    // only the first (header before lines) is mapped.
     found: Vec<Reason>,
     rarcs: Vec<String>,
     header_denied: bool,
