@@ -17,7 +17,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use error::{InputError, InputErrorKind};
-pub use stream::{decompress_if_gzip, load_reader, GZIP_MAGIC};
+pub use stream::{
+    decompress_if_gzip, documents, load_document, load_reader, Document, Documents, GZIP_MAGIC,
+};
 
 use crate::fhir::FhirResource;
 use crate::record::{Origin, Record, RecordSchema, SourceFormat, RECORD_TYPE};
