@@ -18,7 +18,8 @@ use serde_json::Value;
 
 pub use error::{InputError, InputErrorKind};
 pub use stream::{
-    decompress_if_gzip, documents, load_document, load_reader, Document, Documents, GZIP_MAGIC,
+    decompress_if_gzip, documents, load_document, load_ndjson_line, load_reader, Document,
+    Documents, GZIP_MAGIC,
 };
 
 use crate::fhir::FhirResource;

@@ -85,8 +85,13 @@ fn load_plain(
 #[derive(Debug)]
 pub enum Document {
     /// One non-blank NDJSON line, without its line ending (and without the
-    /// byte order mark on line 1). `number` is 1-based.
-    Line { number: usize, text: String },
+    /// byte order mark on line 1). `number` is 1-based; `offset` is the
+    /// byte offset of the line in the (decompressed) input.
+    Line {
+        number: usize,
+        offset: u64,
+        text: String,
+    },
     /// A whole input that is not NDJSON: one JSON document (a record, an
     /// array of records, a FHIR resource or Bundle), already decompressed.
     Whole { bytes: Vec<u8>, framing: Framing },
@@ -117,6 +122,7 @@ pub struct Documents<R> {
     done: bool,
     /// An error that ends the input before anything is read.
     failed: Option<InputError>,
+    gzip: bool,
 }
 
 impl<R: BufRead> Documents<R> {
@@ -133,7 +139,13 @@ impl<R: BufRead> Documents<R> {
             errors: 0,
             done: false,
             failed: None,
+            gzip: false,
         }
+    }
+
+    /// True when the input is gzip, decompressed while it is read.
+    pub fn is_gzip(&self) -> bool {
+        self.gzip
     }
 
     /// Reads the next raw line: its number, byte offset and bytes with the
@@ -237,8 +249,11 @@ impl<R: BufRead> Documents<R> {
                 continue;
             }
             self.documents += 1;
+            // The line's text starts after the byte order mark, if any.
+            let bom = line.len() - bytes.len();
             return Some(Document::Line {
                 number,
+                offset: (offset + bom) as u64,
                 text: text.to_string(),
             });
         }
@@ -314,25 +329,36 @@ pub fn documents(
     } else {
         Box::new(buffered)
     };
-    Documents::new(name, reader, framing)
+    let mut documents = Documents::new(name, reader, framing);
+    documents.gzip = is_gzip;
+    documents
+}
+
+/// Parses and validates one NDJSON line (1-based `number`), as
+/// [`load_document`] does for a [`Document::Line`].
+pub fn load_ndjson_line(
+    name: &Arc<str>,
+    number: usize,
+    text: &str,
+    schema: &RecordSchema,
+) -> LoadedFile {
+    let mut loaded = LoadedFile {
+        documents: 1,
+        ..LoadedFile::default()
+    };
+    let mut records = Vec::new();
+    load_line(name, number, text, schema, &mut loaded, &mut |r| {
+        records.push(r)
+    });
+    loaded.records = records;
+    loaded
 }
 
 /// Parses and validates one document read by [`Documents`]. A whole
 /// document is loaded as [`load_file`] loads a file.
 pub fn load_document(name: &Arc<str>, document: Document, schema: &RecordSchema) -> LoadedFile {
     match document {
-        Document::Line { number, text } => {
-            let mut loaded = LoadedFile {
-                documents: 1,
-                ..LoadedFile::default()
-            };
-            let mut records = Vec::new();
-            load_line(name, number, &text, schema, &mut loaded, &mut |r| {
-                records.push(r)
-            });
-            loaded.records = records;
-            loaded
-        }
+        Document::Line { number, text, .. } => load_ndjson_line(name, number, &text, schema),
         Document::Whole { bytes, framing } => load_file(name.clone(), &bytes, framing, schema),
         Document::Error(error) => LoadedFile {
             errors: vec![error],
@@ -420,7 +446,8 @@ fn read_error(origin: Origin, error: &io::Error) -> InputError {
             format!("cannot decompress: {error}"),
         )
         .with_help("the gzip data is truncated or corrupt; check that the export finished writing this file"),
-        _ => InputError::new(InputErrorKind::Io, origin, format!("cannot read: {error}")),
+        _ => InputError::new(InputErrorKind::Io, origin, format!("cannot read: {error}"))
+            .with_help("check the file's permissions and the device it is on"),
     }
 }
 

@@ -39,17 +39,20 @@ mod output {
 
 mod appeal;
 mod check;
+mod checker;
 mod discover;
 mod docs;
 mod explain;
 mod inputs;
 mod pipeline;
+mod progress;
 mod remit;
 mod remittance;
 mod render;
 mod report;
 mod rules_arg;
 mod rules_cmd;
+mod store;
 mod test_cmd;
 
 use std::process::ExitCode;
