@@ -37,6 +37,9 @@ mod output {
     }
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod appeal;
 mod check;
 mod checker;
