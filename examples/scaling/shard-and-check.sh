@@ -70,7 +70,8 @@ while getopts ':n:j:b:o:w:h' option; do
 done
 shift $((OPTIND - 1))
 
-is_count "$shards" || fail "-n must be a whole number of shards of at least 1, not \`$shards\`"
+is_count "$shards" && ((shards <= 1000)) ||
+    fail "-n must be a whole number of shards from 1 to 1000, not \`$shards\`"
 is_count "$jobs" || fail "-j must be a whole number of jobs of at least 1, not \`$jobs\`"
 [[ $by == patient || $by == lines ]] || fail "-b must be \`patient\` or \`lines\`, not \`$by\`"
 
@@ -154,7 +155,9 @@ fi
 # to it. xargs only starts the jobs: the exit codes are read from the files.
 export CLAIMLINT_BIN=$claimlint
 printf '%s\0' "${shard_files[@]}" | xargs -0 -P "$jobs" -n 1 bash -c '
-    shard=$1; shift
+    # xargs appends the shard after the check options.
+    shard=${!#}
+    set -- "${@:1:$#-1}"
     base=${shard%.ndjson}
     status=0
     "$CLAIMLINT_BIN" check - --format ndjson "$@" <"$shard" >"$base.findings" 2>"$base.stderr" || status=$?
