@@ -113,7 +113,8 @@ read_inputs() {
 }
 
 # Write shard-000.ndjson ... in $workdir. Every input line goes to exactly one
-# shard unchanged; whitespace-only lines are dropped, as claimlint skips them.
+# shard unchanged. Whitespace-only lines are dropped, because claimlint skips
+# them and a shard of only such lines would be rejected as empty.
 write_shards() {
     read_inputs | awk '!/^[ \t\r]*$/' >"$workdir/all.ndjson"
     if [[ $by == lines ]]; then
