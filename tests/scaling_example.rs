@@ -57,7 +57,10 @@ fn shipped_examples(dir: &Path) -> PathBuf {
         text.push_str(&record.to_string());
         text.push('\n');
     }
-    for batch in ["examples/batch/march-ccm.ndjson", "examples/scaling/april-ccm.ndjson"] {
+    for batch in [
+        "examples/batch/march-ccm.ndjson",
+        "examples/scaling/april-ccm.ndjson",
+    ] {
         text.push_str(&fs::read_to_string(Path::new(ROOT).join(batch)).expect("batch readable"));
     }
     let path = dir.join("examples.ndjson");
@@ -121,11 +124,19 @@ fn check_sharded(input: &Path, options: &[&str], extra: &[&str]) -> (i32, Vec<Va
         .expect("bash runs");
     let stdout = String::from_utf8(output.stdout).expect("UTF-8 findings");
     let stderr = String::from_utf8(output.stderr).expect("UTF-8 stderr");
-    (output.status.code().unwrap_or(-1), findings(&stdout), stderr)
+    (
+        output.status.code().unwrap_or(-1),
+        findings(&stdout),
+        stderr,
+    )
 }
 
 fn patient_month_key(record: &str, code: &str) -> (String, String, String) {
-    (record.to_string(), code.to_string(), "/service_lines/0".to_string())
+    (
+        record.to_string(),
+        code.to_string(),
+        "/service_lines/0".to_string(),
+    )
 }
 
 #[test]
