@@ -4,15 +4,19 @@
 //
 // CLAIMLINT_JSON is the output of `claimlint check --format json`, and
 // SPECTRAL_JSON that of `spectral lint --format json`, over the same folder
-// of one-record files. Prints the records with a CCM32 finding in each tool
-// and the findings per rule, and exits 1 when the two sets differ (listing
-// up to ten differences), so that the benchmark times rulesets that agree.
+// of one-record files. Relative file names in the claimlint report are
+// resolved from the current folder, so run this where claimlint ran. Prints the records with a CCM32 finding in each tool
+// and the findings per rule, and exits 1 when the (record, rule, outcome)
+// sets differ, listing up to ten differences, so that the benchmark times
+// rulesets that agree. The outcome is "fail" or "undecided" (a date too
+// imprecise to decide); Spectral's "-undecided" rules give the latter.
 
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { RULE_CODES } from "./lib/ccm32.js";
 
 const MAX_LISTED = 10;
+const UNDECIDED_SUFFIX = "-undecided";
 
 function readJson(path, tool) {
   let text;
@@ -28,7 +32,7 @@ function readJson(path, tool) {
   }
 }
 
-/// "file<TAB>code" for each CCM32 finding of a claimlint report.
+/// "file<TAB>code<TAB>outcome" for each CCM32 finding of a claimlint report.
 function claimlintFindings(report) {
   if (!Array.isArray(report?.findings)) {
     throw new Error("the claimlint report has no `findings` list; is it `check --format json` output?");
@@ -36,21 +40,28 @@ function claimlintFindings(report) {
   return new Set(
     report.findings
       .filter((finding) => RULE_CODES.includes(finding.code))
-      .map((finding) => `${resolve(finding.file)}\t${finding.code}`),
+      .map((finding) => `${resolve(finding.file)}\t${finding.code}\t${finding.outcome}`),
   );
 }
 
-/// "file<TAB>code" for each CCM32 result of a Spectral report; an
-/// "-undecided" rule counts as its CCM32 code, as in claimlint.
+/// "file<TAB>code<TAB>outcome" for each CCM32 result of a Spectral report.
 function spectralFindings(results) {
   if (!Array.isArray(results)) {
     throw new Error("the Spectral report is not a list of results; is it `lint --format json` output?");
   }
   return new Set(
     results
-      .map((result) => ({ source: result.source, code: String(result.code).replace(/-undecided$/, "") }))
+      .map((result) => {
+        const code = String(result.code);
+        const undecided = code.endsWith(UNDECIDED_SUFFIX);
+        return {
+          source: result.source,
+          code: undecided ? code.slice(0, -UNDECIDED_SUFFIX.length) : code,
+          outcome: undecided ? "undecided" : "fail",
+        };
+      })
       .filter((result) => RULE_CODES.includes(result.code))
-      .map((result) => `${resolve(result.source)}\t${result.code}`),
+      .map((result) => `${resolve(result.source)}\t${result.code}\t${result.outcome}`),
   );
 }
 
@@ -89,15 +100,15 @@ function main(argv) {
   const onlyClaimlint = [...claimlint].filter((key) => !spectral.has(key));
   const onlySpectral = [...spectral].filter((key) => !claimlint.has(key));
   if (onlyClaimlint.length === 0 && onlySpectral.length === 0) {
-    console.log("the rulesets agree on every (record, rule) pair");
+    console.log("the rulesets agree on every (record, rule, outcome)");
     return 0;
   }
   console.log(`the rulesets disagree: ${onlyClaimlint.length} findings only in claimlint, ${onlySpectral.length} only in Spectral`);
   for (const key of onlyClaimlint.slice(0, MAX_LISTED)) {
-    console.log(`  only claimlint: ${key.replace("\t", " ")}`);
+    console.log(`  only claimlint: ${key.replaceAll("\t", " ")}`);
   }
   for (const key of onlySpectral.slice(0, MAX_LISTED)) {
-    console.log(`  only Spectral:  ${key.replace("\t", " ")}`);
+    console.log(`  only Spectral:  ${key.replaceAll("\t", " ")}`);
   }
   return 1;
 }
