@@ -2,10 +2,10 @@
 # claimlint against Stoplight Spectral, side by side, on the CCM32 rules.
 #
 # Installs @stoplight/spectral-cli (pinned below) from the npm registry into
-# the work folder, builds claimlint and the gen-corpus example, and generates
+# the work folder and builds claimlint and the gen-corpus example. Generates
 # (once, cached) --records canonical records, one pretty-printed record per
-# .json file: Spectral lints documents, so one record per document is the
-# input both tools read in the same form. Then it:
+# .json file. Spectral lints documents, so one record per document is the
+# one form both tools read as it is. Then it:
 #
 # 1. checks that the Spectral ruleset (benches/spectral/ccm32.spectral.yaml)
 #    and claimlint's rules/ccm32.yaml report the same (record, rule,

@@ -1,5 +1,5 @@
-// Spectral custom function: reports one CCM32 rule on a document that holds
-// one canonical encounter record.
+// Spectral custom function: reports one CCM32 rule on a document that
+// contains one canonical encounter record.
 //
 // Options: `rule` (a CCM32 rule code) and `outcome` ("fail" or "undecided").
 // claimlint reports a failed rule at the rule's severity and an undecided
@@ -12,8 +12,8 @@ import { RULE_CODES, FALSE, UNKNOWN, evaluateRecord, findingMessage } from "../l
 // and the eight Spectral rules read the cached outcomes.
 const outcomesByRecord = new WeakMap();
 
-// Where each rule's finding points, first existing member wins: the part of
-// the record that should hold the missing evidence.
+// Record members each rule's finding points at, the first existing one
+// chosen: the part of the record that should contain the missing evidence.
 const ANCHORS = {
   "CCM32-001": ["portal", "audit_trail"],
   "CCM32-002": ["notes"],
@@ -23,7 +23,7 @@ const ANCHORS = {
 
 export default function ccm32Evidence(input, options) {
   const code = options?.rule;
-  const wanted = options?.outcome === "undecided" ? UNKNOWN : FALSE;
+  const reportedOutcome = options?.outcome === "undecided" ? UNKNOWN : FALSE;
   if (!RULE_CODES.includes(code)) {
     throw new Error(`ccm32Evidence: functionOptions.rule must be one of ${RULE_CODES.join(", ")}, got ${code}`);
   }
@@ -35,9 +35,9 @@ export default function ccm32Evidence(input, options) {
     outcomes = evaluateRecord(input);
     outcomesByRecord.set(input, outcomes);
   }
-  if (outcomes === null || outcomes[code] !== wanted) {
+  if (outcomes === null || outcomes[code] !== reportedOutcome) {
     return [];
   }
   const anchor = ANCHORS[code].find((name) => Object.hasOwn(input, name));
-  return [{ message: findingMessage(code, input, wanted), path: anchor ? [anchor] : [] }];
+  return [{ message: findingMessage(code, input, reportedOutcome), path: anchor ? [anchor] : [] }];
 }

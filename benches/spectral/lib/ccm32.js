@@ -236,8 +236,8 @@ const RULES = {
   "CCM32-004": invitationToVerifiedEmail,
 };
 
-/// Whether the pack applies: the date of service is on or after the pack's
-/// effective date, and the record has a CCM service line.
+/// Tests whether the pack applies: the date of service is on or after the
+/// pack's effective date, and the record has a CCM service line.
 export function packApplies(record) {
   const dateOfService = parseTemporal(resolve(record, ["encounter", "date_of_service"]));
   if (!dateOfService || dateOfService.first < EFFECTIVE_FROM) {
@@ -267,7 +267,7 @@ const MESSAGES = {
   "CCM32-004": (date) => `no portal invitation on ${date} went by email to the patient's verified address`,
 };
 
-/// The finding message claimlint prints for `code` on `record`.
+/// Builds the finding message claimlint prints for `code` on `record`.
 export function findingMessage(code, record, outcome) {
   const date = resolve(record, ["encounter", "date_of_service"]);
   const message = MESSAGES[code](typeof date === "string" ? date : "");

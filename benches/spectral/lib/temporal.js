@@ -1,9 +1,10 @@
 // Dates as encounter records write them, compared with three-valued truth.
 //
 // This mirrors claimlint's src/eval/dates.rs so that the Spectral ruleset
-// decides the same way: a partial date (`2026`, `2026-03`) is a range of
-// days, a date-time sits on the calendar day written in it (its own offset),
-// and a comparison that the record's precision cannot settle is UNKNOWN.
+// decides the same way. A partial date (`2026`, `2026-03`) is a range of
+// days, and a date-time sits on the calendar day written in it (its own
+// offset). A comparison that the record's precision cannot settle is
+// UNKNOWN.
 
 export const FALSE = 0;
 export const UNKNOWN = 1;
@@ -98,6 +99,7 @@ function parseDateTime(text) {
   if (/[+\-Zz]/.test(timePart) && offset === null) {
     return null;
   }
+
   let civilText = text;
   if (offset !== null) {
     civilText = /[Zz]$/.test(text)
@@ -108,6 +110,7 @@ function parseDateTime(text) {
   if (!match) {
     return null;
   }
+
   const day = dayNumber(Number(match[1]), Number(match[2]), Number(match[3]));
   const hour = Number(match[4]);
   const minute = Number(match[5] ?? "0");
@@ -117,6 +120,7 @@ function parseDateTime(text) {
   }
   // A leap second (:60) is read as :59, as jiff does.
   const second = Math.min(writtenSecond, 59);
+
   const nanos = Number((match[7] ?? "").padEnd(9, "0"));
   return {
     kind: "datetime",
@@ -167,15 +171,18 @@ export function sameDay(value, reference) {
 }
 
 function compareNumbers(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a < b) {
+    return -1;
+  }
+  return a > b ? 1 : 0;
 }
 
 function compareInstants(secondsA, nanosA, secondsB, nanosB) {
   return compareNumbers(secondsA, secondsB) || compareNumbers(nanosA, nanosB);
 }
 
-/// The exact ordering of two values (-1, 0, 1) when their precision allows
-/// one, else null.
+/// Returns the exact ordering of two values (-1, 0, 1) when their precision
+/// allows one, else null.
 function exactOrder(a, b) {
   if (a.kind === "day" && b.kind === "day") {
     return compareNumbers(a.first, b.first);
@@ -221,10 +228,10 @@ export function order(value, other, relation) {
     return TRUE;
   }
   const beforeward = relation === "before" || relation === "on_or_before";
-  const holds = beforeward ? value.last < other.first : value.first > other.last;
-  const fails = beforeward ? value.first > other.last : value.last < other.first;
-  if (holds) {
+  const surelyTrue = beforeward ? value.last < other.first : value.first > other.last;
+  const surelyFalse = beforeward ? value.first > other.last : value.last < other.first;
+  if (surelyTrue) {
     return TRUE;
   }
-  return fails ? FALSE : UNKNOWN;
+  return surelyFalse ? FALSE : UNKNOWN;
 }

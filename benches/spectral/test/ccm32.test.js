@@ -15,15 +15,15 @@ import { FALSE, UNKNOWN, TRUE, evaluateRecord, findingMessage } from "../lib/ccm
 import { parseTemporal, sameDay, order } from "../lib/temporal.js";
 import ccm32Evidence from "../functions/ccm32Evidence.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repository = join(here, "..", "..", "..");
+const testFolder = dirname(fileURLToPath(import.meta.url));
+const repository = join(testFolder, "..", "..", "..");
 
 function readRecord(path) {
   return JSON.parse(readFileSync(path, "utf8"));
 }
 
-/// The rules that do not pass, as "CODE" for a failure and "CODE?" for an
-/// undecided outcome; null when the pack does not apply.
+/// Lists the rules that do not pass, as "CODE" for a failure and "CODE?"
+/// for an undecided outcome. Returns null when the pack does not apply.
 function findings(record) {
   const outcomes = evaluateRecord(record);
   if (outcomes === null) {
@@ -59,7 +59,7 @@ const SAMPLE_EXPECTED = {
 };
 
 test("sample records match claimlint outcomes", () => {
-  const folder = join(here, "..", "sample");
+  const folder = join(testFolder, "..", "sample");
   const names = readdirSync(folder)
     .filter((name) => name.endsWith(".json"))
     .map((name) => name.slice(0, -".json".length))
@@ -96,7 +96,7 @@ test("non-object documents are not records", () => {
 });
 
 test("numeric service line code does not apply", () => {
-  const record = readRecord(join(here, "..", "sample", "no-portal-evidence.json"));
+  const record = readRecord(join(testFolder, "..", "sample", "no-portal-evidence.json"));
   record.service_lines[0].code = 99490;
   assert.equal(evaluateRecord(record), null);
 });
@@ -163,7 +163,7 @@ test("order without an offset needs a 26-hour gap", () => {
 });
 
 test("ccm32Evidence reports only its outcome", () => {
-  const record = readRecord(join(here, "..", "sample", "offer-month-only.json"));
+  const record = readRecord(join(testFolder, "..", "sample", "offer-month-only.json"));
   assert.deepEqual(ccm32Evidence(record, { rule: "CCM32-001", outcome: "fail" }), []);
   const [result, ...rest] = ccm32Evidence(record, { rule: "CCM32-001", outcome: "undecided" });
   assert.equal(rest.length, 0);
@@ -174,7 +174,7 @@ test("ccm32Evidence reports only its outcome", () => {
 });
 
 test("ccm32Evidence message names the date of service", () => {
-  const record = readRecord(join(here, "..", "sample", "invitation-by-sms.json"));
+  const record = readRecord(join(testFolder, "..", "sample", "invitation-by-sms.json"));
   const [result] = ccm32Evidence(record, { rule: "CCM32-004", outcome: "fail" });
   assert.equal(result.message, "no portal invitation on 2026-03-03 went by email to the patient's verified address");
   assert.deepEqual(result.path, ["audit_trail"]);
