@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 
 /// Bytes kept in memory before the store moves to a temporary file.
-pub const DEFAULT_MEMORY_LIMIT: usize = 16 * 1024 * 1024;
+pub const DEFAULT_MEMORY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Where one stored entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +21,18 @@ pub struct Slot {
 }
 
 impl Slot {
+    /// Rebuilds a slot from its parts, as [`Slot::offset`] and
+    /// [`Slot::len`] return them; reading a slot that did not come from the
+    /// store is an error, not undefined behaviour.
+    pub fn new(offset: u64, len: u32) -> Slot {
+        Slot { offset, len }
+    }
+
+    /// Where the entry starts in the store.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
     /// Length of the entry in bytes.
     pub fn len(&self) -> usize {
         self.len as usize

@@ -34,14 +34,17 @@ pub struct MonthPlan<'r> {
     /// Top-level record members the rules read whole; `None` when a rule
     /// can read anything (a descendant query, say).
     keep: Option<Vec<String>>,
+    /// (pack index, rule index) of every patient-month rule, at most 64.
+    rules_list: Vec<(usize, usize)>,
 }
 
 /// A record that joins some patient-month group, reduced to what the
 /// groups' rules read. Made by [`MonthPlan::join`], stored with
 /// [`PatientMonths::push`].
 pub struct Joined {
-    /// (pack index, rule index) of each rule whose group the record joins.
-    rules: Vec<(u32, u32)>,
+    /// Bit `i` is set when the record joins the group of rule `i` of
+    /// [`MonthPlan::rules`].
+    rules: u64,
     patient: String,
     /// `YYYYMM`, or `None` when the date of service has no single month.
     month: Option<u32>,
@@ -58,30 +61,36 @@ pub struct Joined {
 ///
 /// Kept records are stored compactly, and in a temporary file once they
 /// pass a few megabytes ([`crate::spill`]), so memory stays small on large
-/// exports: about 40 bytes per kept record and rule.
+/// exports: about 40 bytes per kept record.
 pub struct PatientMonths<'r> {
     plan: MonthPlan<'r>,
     kept: Vec<Kept>,
-    members: Vec<Membership>,
-    patients: HashMap<Box<str>, u32>,
-    patient_names: Vec<Box<str>>,
+    /// Records that are not stored (mapped FHIR records), by `Kept::len`
+    /// `u32::MAX` and `Kept::offset` the index here.
+    memory: Vec<KeptRecord>,
+    patients: HashMap<Arc<str>, u32>,
+    patient_names: Vec<Arc<str>>,
     files: Vec<Arc<str>>,
     spill: Spill,
     /// The first failure to store a record; reported by [`PatientMonths::finish_each`].
     failure: Option<String>,
 }
 
-/// Where a kept record is: stored (canonical records) or in memory
-/// (mapped FHIR records, which carry their provenance).
-enum Kept {
-    Stored {
-        slot: Slot,
-        file: u32,
-        /// NDJSON line, 0 for a whole-file document.
-        line: u32,
-        offset: Option<u64>,
-    },
-    Memory(Box<KeptRecord>),
+/// One kept record: where it is stored (or its index in
+/// `PatientMonths::memory`), and the groups it joins. 40 bytes.
+struct Kept {
+    offset: u64,
+    len: u32,
+    file: u32,
+    /// NDJSON line, 0 for a whole-file document.
+    line: u32,
+    patient: u32,
+    /// Byte offset of the document in its file, `u64::MAX` when unknown.
+    source_offset: u64,
+    /// `YYYYMM`, 0 when the date of service has no single month.
+    month: u32,
+    /// The groups it joins; see [`Joined::rules`].
+    rules: u64,
 }
 
 /// A kept record as [`PatientMonths::finish_each`] returns it.
@@ -93,15 +102,6 @@ pub struct KeptRecord {
     pub source_text: Option<String>,
     /// Byte offset of the record's document in its file, when known.
     pub source_offset: Option<u64>,
-}
-
-/// One kept record joining one rule's group.
-struct Membership {
-    pack: u32,
-    rule: u32,
-    record: u32,
-    patient: u32,
-    month: Option<u32>,
 }
 
 /// The records kept and the result of every group.
@@ -174,7 +174,24 @@ impl<'r> MonthPlan<'r> {
             }
         }
         let keep = members_read(&paths);
-        MonthPlan { rules, packs, keep }
+        let mut group_rules = Vec::new();
+        for &index in &packs {
+            for (rule_index, rule) in rules.packs[index].rules.iter().enumerate() {
+                if rule.scope == RuleScope::PatientMonth {
+                    group_rules.push((index, rule_index));
+                }
+            }
+        }
+        // NOTE: rules past the 64th are not evaluated; no pack comes close
+        // (the shipped ones have two), and compile-time limits keep packs
+        // far smaller than that.
+        group_rules.truncate(64);
+        MonthPlan {
+            rules,
+            packs,
+            keep,
+            rules_list: group_rules,
+        }
     }
 
     /// True when no loaded pack has a patient-month rule.
@@ -198,25 +215,21 @@ impl<'r> MonthPlan<'r> {
             item: &record.value,
             item_pointer: "",
         };
-        let mut joined = Vec::new();
-        for &pack_index in &self.packs {
+        let mut joined = 0u64;
+        for (bit, &(pack_index, rule_index)) in self.rules_list.iter().enumerate() {
             let pack = &self.rules.packs[pack_index];
             if !within_effective_dates(pack, record) {
                 continue;
             }
-            for (rule_index, rule) in pack.rules.iter().enumerate() {
-                if rule.scope != RuleScope::PatientMonth {
-                    continue;
-                }
-                let condition = rule.members.as_ref().or(pack.applies_when.as_ref());
-                let joins =
-                    condition.is_none_or(|c| eval(c, ctx, &mut Trace::default()) == Truth::True);
-                if joins {
-                    joined.push((pack_index as u32, rule_index as u32));
-                }
+            let rule = &pack.rules[rule_index];
+            let condition = rule.members.as_ref().or(pack.applies_when.as_ref());
+            let joins =
+                condition.is_none_or(|c| eval(c, ctx, &mut Trace::default()) == Truth::True);
+            if joins {
+                joined |= 1 << bit;
             }
         }
-        if joined.is_empty() {
+        if joined == 0 {
             return None;
         }
         Some(Joined {
@@ -443,7 +456,7 @@ impl<'r> PatientMonths<'r> {
         PatientMonths {
             plan,
             kept: Vec::new(),
-            members: Vec::new(),
+            memory: Vec::new(),
             patients: HashMap::new(),
             patient_names: Vec::new(),
             files: Vec::new(),
@@ -470,82 +483,90 @@ impl<'r> PatientMonths<'r> {
 
     /// Stores a record that joins some group.
     pub fn push(&mut self, joined: Joined) {
-        let index = self.kept.len() as u32;
         let patient = match self.patients.get(joined.patient.as_str()) {
             Some(&id) => id,
             None => {
                 let id = self.patient_names.len() as u32;
-                self.patient_names.push(joined.patient.clone().into());
-                self.patients.insert(joined.patient.into(), id);
+                let name: Arc<str> = Arc::from(joined.patient.as_str());
+                self.patient_names.push(name.clone());
+                self.patients.insert(name, id);
                 id
             }
         };
-        for &(pack, rule) in &joined.rules {
-            self.members.push(Membership {
-                pack,
-                rule,
-                record: index,
-                patient,
-                month: joined.month,
-            });
-        }
         let record = joined.record;
-        if record.format != SourceFormat::Canonical || !record.provenance.is_empty() {
-            self.kept.push(Kept::Memory(Box::new(KeptRecord {
-                record,
-                source_text: joined.source_text,
-                source_offset: joined.source_offset,
-            })));
-            return;
-        }
-        let file = match self.files.last() {
-            Some(last) if Arc::ptr_eq(last, &record.origin.file) => self.files.len() - 1,
-            _ => {
-                self.files.push(record.origin.file.clone());
-                self.files.len() - 1
-            }
+        let mut kept = Kept {
+            offset: 0,
+            len: u32::MAX,
+            file: 0,
+            line: record
+                .origin
+                .line
+                .map_or(0, |l| u32::try_from(l).unwrap_or(u32::MAX)),
+            patient,
+            source_offset: joined.source_offset.unwrap_or(u64::MAX),
+            month: joined.month.unwrap_or(0),
+            rules: joined.rules,
         };
-        let blob = json!({
-            "id": record.id,
-            "pointer": record.origin.pointer,
-            "value": record.value,
-            "text": joined.source_text,
-        });
-        let stored = serde_json::to_vec(&blob)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| self.spill.push(&bytes).map_err(|e| e.to_string()));
+        let canonical = record.format == SourceFormat::Canonical && record.provenance.is_empty();
+        let stored = if canonical {
+            let blob = json!({
+                "id": record.id,
+                "pointer": record.origin.pointer,
+                "value": record.value,
+                "text": joined.source_text,
+            });
+            serde_json::to_vec(&blob)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| self.spill.push(&bytes).map_err(|e| e.to_string()))
+                .map_err(|error| {
+                    self.failure.get_or_insert(format!(
+                        "cannot store records for patient-month rules in a temporary file: {error}"
+                    ));
+                })
+                .ok()
+        } else {
+            None
+        };
         match stored {
-            Ok(slot) => self.kept.push(Kept::Stored {
-                slot,
-                file: file as u32,
-                line: record.origin.line.unwrap_or(0) as u32,
-                offset: joined.source_offset,
-            }),
-            Err(error) => {
-                self.failure.get_or_insert(format!(
-                    "cannot store records for patient-month rules in a temporary file: {error}"
-                ));
-                // Keep the record in memory rather than lose it.
-                self.kept.push(Kept::Memory(Box::new(KeptRecord {
+            Some(slot) => {
+                kept.offset = slot.offset();
+                kept.len = slot.len() as u32;
+                kept.file = match self.files.last() {
+                    Some(last) if Arc::ptr_eq(last, &record.origin.file) => self.files.len() - 1,
+                    _ => {
+                        self.files.push(record.origin.file.clone());
+                        self.files.len() - 1
+                    }
+                } as u32;
+            }
+            // Mapped records carry their provenance; a record that could
+            // not be stored is kept in memory rather than lost.
+            None => {
+                kept.offset = self.memory.len() as u64;
+                self.memory.push(KeptRecord {
                     record,
                     source_text: joined.source_text,
                     source_offset: joined.source_offset,
-                })));
+                });
             }
         }
+        self.kept.push(kept);
     }
 
     fn load(&mut self, index: usize) -> Result<KeptRecord, String> {
-        let (slot, file, line, offset) = match self.kept.get(index) {
-            Some(Kept::Memory(kept)) => return Ok((**kept).clone()),
-            Some(&Kept::Stored {
-                slot,
-                file,
-                line,
-                offset,
-            }) => (slot, file, line, offset),
-            None => return Err(format!("no kept record {index}")),
+        let Some(kept) = self.kept.get(index) else {
+            return Err(format!("no kept record {index}"));
         };
+        if kept.len == u32::MAX {
+            return usize::try_from(kept.offset)
+                .ok()
+                .and_then(|i| self.memory.get(i))
+                .cloned()
+                .ok_or_else(|| format!("no kept record {index}"));
+        }
+        let slot = Slot::new(kept.offset, kept.len);
+        let (file, line) = (kept.file, kept.line);
+        let offset = (kept.source_offset != u64::MAX).then_some(kept.source_offset);
         let bytes = self
             .spill
             .read(slot)
@@ -599,90 +620,106 @@ impl<'r> PatientMonths<'r> {
         &mut self,
         mut each: impl FnMut(PatientMonthResult, &[KeptRecord]),
     ) -> Option<String> {
-        let mut order: Vec<usize> = (0..self.members.len()).collect();
-        {
-            let members = &self.members;
-            let names = &self.patient_names;
-            order.sort_by(|&a, &b| {
-                let (a, b) = (&members[a], &members[b]);
-                (
-                    a.pack,
-                    a.rule,
-                    &names[a.patient as usize],
-                    a.month,
-                    a.record,
-                )
-                    .cmp(&(
-                        b.pack,
-                        b.rule,
-                        &names[b.patient as usize],
-                        b.month,
-                        b.record,
-                    ))
-            });
-        }
         let mut failure = self.failure.take();
-        let mut start = 0;
-        while start < order.len() {
-            let first = &self.members[order[start]];
-            let key = (first.pack, first.rule, first.patient, first.month);
-            let mut end = start + 1;
-            while end < order.len() {
-                let m = &self.members[order[end]];
-                if (m.pack, m.rule, m.patient, m.month) != key {
-                    break;
-                }
-                end += 1;
-            }
-            let indexes: Vec<usize> = order[start..end]
-                .iter()
-                .map(|&i| self.members[i].record as usize)
+        for (bit, &(pack, rule)) in self.plan.rules_list.clone().iter().enumerate() {
+            let mut order: Vec<u32> = (0..self.kept.len() as u32)
+                .filter(|&i| self.kept[i as usize].rules & (1 << bit) != 0)
                 .collect();
-            start = end;
-            let mut records = Vec::with_capacity(indexes.len());
-            let mut members = Vec::with_capacity(indexes.len());
-            for &index in &indexes {
-                match self.load(index) {
-                    Ok(kept) => {
-                        records.push(kept);
-                        members.push(index);
-                    }
-                    Err(error) => {
-                        failure.get_or_insert(error);
-                    }
-                }
+            {
+                let kept = &self.kept;
+                let names = &self.patient_names;
+                order.sort_by(|&a, &b| {
+                    let (x, y) = (&kept[a as usize], &kept[b as usize]);
+                    let month = |k: &Kept| (k.month != 0).then_some(k.month);
+                    (&names[x.patient as usize], month(x), a).cmp(&(
+                        &names[y.patient as usize],
+                        month(y),
+                        b,
+                    ))
+                });
             }
-            let (pack, rule, patient, month) = key;
-            let patient = self
-                .patient_names
-                .get(patient as usize)
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            let refs: Vec<&Record> = records.iter().map(|k| &k.record).collect();
-            let group = Group {
-                pack: pack as usize,
-                rule: rule as usize,
-                patient: &patient,
-                members: &members,
-                records: &refs,
-            };
-            match month {
-                Some(month) => {
-                    let month = format!("{:04}-{:02}", month / 100, month % 100);
-                    if let Some(result) = self.evaluate(&group, &month) {
-                        each(result, &records);
+            let mut start = 0;
+            while start < order.len() {
+                let first = &self.kept[order[start] as usize];
+                let key = (first.patient, first.month);
+                let mut end = start + 1;
+                while end < order.len() {
+                    let k = &self.kept[order[end] as usize];
+                    if (k.patient, k.month) != key {
+                        break;
                     }
+                    end += 1;
                 }
-                // Each record without a month is undecided on its own.
-                None => {
-                    for (position, kept) in records.iter().enumerate() {
-                        let result = self.undecided(&group, position);
-                        each(result, std::slice::from_ref(kept));
-                    }
-                }
+                let indexes: Vec<usize> = order[start..end].iter().map(|&i| i as usize).collect();
+                start = end;
+                let (patient, month) = key;
+                let month = (month != 0).then_some(month);
+                self.evaluate_group(
+                    pack,
+                    rule,
+                    patient,
+                    month,
+                    &indexes,
+                    &mut failure,
+                    &mut each,
+                );
             }
         }
         failure
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_group(
+        &mut self,
+        pack: usize,
+        rule: usize,
+        patient: u32,
+        month: Option<u32>,
+        indexes: &[usize],
+        failure: &mut Option<String>,
+        each: &mut impl FnMut(PatientMonthResult, &[KeptRecord]),
+    ) {
+        let mut records = Vec::with_capacity(indexes.len());
+        let mut members = Vec::with_capacity(indexes.len());
+        for &index in indexes {
+            match self.load(index) {
+                Ok(kept) => {
+                    records.push(kept);
+                    members.push(index);
+                }
+                Err(error) => {
+                    failure.get_or_insert(error);
+                }
+            }
+        }
+        let patient = self
+            .patient_names
+            .get(patient as usize)
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        let refs: Vec<&Record> = records.iter().map(|k| &k.record).collect();
+        let group = Group {
+            pack,
+            rule,
+            patient: &patient,
+            members: &members,
+            records: &refs,
+        };
+        match month {
+            Some(month) => {
+                let month = format!("{:04}-{:02}", month / 100, month % 100);
+                if let Some(result) = self.evaluate(&group, &month) {
+                    each(result, &records);
+                }
+            }
+            // Each record without a month is undecided on its own.
+            None => {
+                for (position, kept) in records.iter().enumerate() {
+                    let result = self.undecided(&group, position);
+                    each(result, std::slice::from_ref(kept));
+                }
+            }
+        }
     }
 
     fn evaluate(&self, group: &Group<'_>, month: &str) -> Option<PatientMonthResult> {

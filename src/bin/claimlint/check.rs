@@ -352,8 +352,13 @@ struct Run<'r> {
     fhir: Vec<FhirResource>,
     store: Store,
     months: PatientMonths<'r>,
-    /// The first copy of each encounter id: (file, line).
-    seen: HashMap<Box<str>, Origin>,
+    /// Where the first copy of each encounter was read, by a 128-bit hash
+    /// of its id: (index in `seen_files`, NDJSON line or 0).
+    // NOTE: two different ids with the same 128-bit hash would be taken for
+    // a duplicate; at 2^-128 per pair this is far below any hardware error
+    // rate, and it keeps 24 bytes per record instead of the id and origin.
+    seen: HashMap<u128, (u32, u32)>,
+    seen_files: Vec<Arc<str>>,
     outcomes: Vec<RecordOutcome>,
     /// Index into `outcomes` by (file, record id), for patient-month rules.
     outcome_index: HashMap<(Arc<str>, Box<str>), usize>,
@@ -378,6 +383,7 @@ impl<'r> Run<'r> {
             store: Store::default(),
             months,
             seen: HashMap::new(),
+            seen_files: Vec::new(),
             outcomes: Vec::new(),
             outcome_index: HashMap::new(),
             suppressions_used: Vec::new(),
@@ -400,10 +406,16 @@ impl<'r> Run<'r> {
     /// already read: a second copy is reported and not counted, so that one
     /// encounter read twice is not taken for two services.
     fn accept_record(&mut self, checked: Checked) {
-        if let Some(first) = self.seen.get(checked.id.as_str()) {
-            let at = match first.line {
-                Some(line) => format!("{} line {line}", first.file),
-                None => first.file.to_string(),
+        let key = id_hash(&checked.id);
+        if let Some(&(file, line)) = self.seen.get(&key) {
+            let file = self
+                .seen_files
+                .get(file as usize)
+                .cloned()
+                .unwrap_or_else(|| Arc::from(""));
+            let at = match line {
+                0 => file.to_string(),
+                line => format!("{file} line {line}"),
             };
             let error = InputError::new(
                 InputErrorKind::DuplicateRecord,
@@ -417,10 +429,19 @@ impl<'r> Run<'r> {
             self.duplicates.push(error);
             return;
         }
-        self.seen.insert(
-            checked.id.as_str().into(),
-            Origin::new(checked.origin.file.clone(), checked.origin.line, ""),
-        );
+        if !self
+            .seen_files
+            .last()
+            .is_some_and(|last| Arc::ptr_eq(last, &checked.origin.file))
+        {
+            self.seen_files.push(checked.origin.file.clone());
+        }
+        let file = (self.seen_files.len() - 1) as u32;
+        let line = checked
+            .origin
+            .line
+            .map_or(0, |l| u32::try_from(l).unwrap_or(u32::MAX));
+        self.seen.insert(key, (file, line));
         self.records += 1;
         if checked.not_applicable {
             self.not_applicable += 1;
@@ -445,6 +466,19 @@ impl<'r> Run<'r> {
             self.store.push(prepared);
         }
     }
+}
+
+/// A 128-bit hash of an encounter id, from two 64-bit SipHash runs with
+/// fixed keys, so the same id always gives the same hash.
+fn id_hash(id: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        salt.hash(&mut hasher);
+        id.hash(&mut hasher);
+        hasher.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
 }
 
 /// Maps the FHIR resources read into records and checks them. Their
