@@ -55,6 +55,9 @@ pub struct Joined {
     pub source_text: Option<String>,
     /// Byte offset of the record's document in its file, when known.
     pub source_offset: Option<u64>,
+    /// A number the caller gives the record, such as its place in input
+    /// order; returned with it by [`PatientMonths::finish_each`].
+    pub sequence: u32,
 }
 
 /// Collects records for patient-month rules and evaluates them at the end.
@@ -91,6 +94,7 @@ struct Kept {
     month: u32,
     /// The groups it joins; see [`Joined::rules`].
     rules: u64,
+    sequence: u32,
 }
 
 /// A kept record as [`PatientMonths::finish_each`] returns it.
@@ -102,6 +106,8 @@ pub struct KeptRecord {
     pub source_text: Option<String>,
     /// Byte offset of the record's document in its file, when known.
     pub source_offset: Option<u64>,
+    /// The number given with [`Joined::sequence`].
+    pub sequence: u32,
 }
 
 /// The records kept and the result of every group.
@@ -245,6 +251,7 @@ impl<'r> MonthPlan<'r> {
             },
             source_text: None,
             source_offset: None,
+            sequence: 0,
         })
     }
 
@@ -506,6 +513,7 @@ impl<'r> PatientMonths<'r> {
             source_offset: joined.source_offset.unwrap_or(u64::MAX),
             month: joined.month.unwrap_or(0),
             rules: joined.rules,
+            sequence: joined.sequence,
         };
         let canonical = record.format == SourceFormat::Canonical && record.provenance.is_empty();
         let stored = if canonical {
@@ -547,6 +555,7 @@ impl<'r> PatientMonths<'r> {
                     record,
                     source_text: joined.source_text,
                     source_offset: joined.source_offset,
+                    sequence: joined.sequence,
                 });
             }
         }
@@ -565,7 +574,7 @@ impl<'r> PatientMonths<'r> {
                 .ok_or_else(|| format!("no kept record {index}"));
         }
         let slot = Slot::new(kept.offset, kept.len);
-        let (file, line) = (kept.file, kept.line);
+        let (file, line, sequence) = (kept.file, kept.line, kept.sequence);
         let offset = (kept.source_offset != u64::MAX).then_some(kept.source_offset);
         let bytes = self
             .spill
@@ -596,6 +605,7 @@ impl<'r> PatientMonths<'r> {
             },
             source_text,
             source_offset: offset,
+            sequence,
         })
     }
 

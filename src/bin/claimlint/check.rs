@@ -442,6 +442,7 @@ impl<'r> Run<'r> {
             .line
             .map_or(0, |l| u32::try_from(l).unwrap_or(u32::MAX));
         self.seen.insert(key, (file, line));
+        let sequence = u32::try_from(self.records).unwrap_or(u32::MAX);
         self.records += 1;
         if checked.not_applicable {
             self.not_applicable += 1;
@@ -455,7 +456,8 @@ impl<'r> Run<'r> {
         }
         self.baseline.unchanged += checked.unchanged;
         self.entries.extend(checked.entries);
-        if let Some(joined) = checked.joined {
+        if let Some(mut joined) = checked.joined {
+            joined.sequence = sequence;
             self.months.push(joined);
         }
         for prepared in checked.findings {
@@ -463,7 +465,7 @@ impl<'r> Run<'r> {
                 Some(index) => self.suppressions_used.push(index),
                 None => self.baseline.new += 1,
             }
-            self.store.push(prepared);
+            self.store.push(prepared, sequence);
         }
     }
 }
@@ -600,10 +602,10 @@ fn report_patient_months<'r>(
                 &mut masked,
                 &mut checked,
             );
-            accepted.push(checked);
+            accepted.push((checked, kept.sequence));
         }
     });
-    for checked in accepted {
+    for (checked, sequence) in accepted {
         run.baseline.unchanged += checked.unchanged;
         run.entries.extend(checked.entries);
         for prepared in checked.findings {
@@ -611,7 +613,7 @@ fn report_patient_months<'r>(
                 Some(index) => run.suppressions_used.push(index),
                 None => run.baseline.new += 1,
             }
-            run.store.push(prepared);
+            run.store.push(prepared, sequence);
         }
     }
     if let Some(failure) = failure {

@@ -68,13 +68,13 @@ pub struct Source {
 
 /// The sort keys of a finding: the order of the JSON-like reports (file,
 /// position, record, rule) and of the human report (file, record, rule).
+/// Records are ordered by the order they were read in, which the main
+/// thread sets.
 #[derive(Debug, Clone)]
 pub struct Key {
     pub file: Arc<str>,
     pub position: Option<(usize, usize)>,
     pub record_line: Option<usize>,
-    pub record_pointer: Box<str>,
-    pub record_id: Box<str>,
     pub code: Box<str>,
 }
 
@@ -341,8 +341,6 @@ pub fn prepare(
             file: record.origin.file.clone(),
             position: range.map(|r| (r.line, r.column)),
             record_line: record.origin.line,
-            record_pointer: record.origin.pointer.clone().into(),
-            record_id: record.id.clone().into(),
             code: finding.code.clone().into(),
         },
         name: finding.name.clone(),

@@ -28,9 +28,9 @@ struct Item {
     line: u32,
     column: u32,
     record_line: u32,
+    /// The record's place in input order.
+    sequence: u32,
     code: u32,
-    record_pointer: Box<str>,
-    record_id: Box<str>,
     active: bool,
     slot: Option<Slot>,
     lens: [u32; 4],
@@ -83,8 +83,8 @@ pub struct Store {
 }
 
 impl Store {
-    /// Keeps one finding.
-    pub fn push(&mut self, prepared: Prepared) {
+    /// Keeps one finding of the record read `sequence`-th.
+    pub fn push(&mut self, prepared: Prepared, sequence: u32) {
         let key = prepared.key;
         let file = match self.file_index.get(&key.file) {
             Some(&index) => index,
@@ -159,8 +159,7 @@ impl Store {
             column,
             record_line: key.record_line.map_or(0, |l| to_u32(l) + 1),
             code,
-            record_pointer: key.record_pointer,
-            record_id: key.record_id,
+            sequence,
             active: prepared.suppression.is_none(),
             slot,
             lens,
@@ -169,7 +168,7 @@ impl Store {
     }
 
     /// Item indexes in the order of the JSON-like reports: file, position
-    /// (unlocated first), record id, rule code.
+    /// (unlocated first), record (in input order), rule code.
     pub fn report_order(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.items.len()).collect();
         order.sort_by(|&a, &b| {
@@ -178,13 +177,13 @@ impl Store {
             (
                 &self.files[a.file as usize],
                 position(a),
-                &a.record_id,
+                a.sequence,
                 &self.codes[a.code as usize],
             )
                 .cmp(&(
                     &self.files[b.file as usize],
                     position(b),
-                    &b.record_id,
+                    b.sequence,
                     &self.codes[b.code as usize],
                 ))
         });
@@ -192,7 +191,7 @@ impl Store {
     }
 
     /// Item indexes in the order of the human report: by record (file,
-    /// line, pointer, id), then rule code.
+    /// line, input order), then rule code.
     pub fn human_order(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.items.len()).collect();
         order.sort_by(|&a, &b| {
@@ -201,15 +200,13 @@ impl Store {
             (
                 &self.files[a.file as usize],
                 line(a),
-                &a.record_pointer,
-                &a.record_id,
+                a.sequence,
                 &self.codes[a.code as usize],
             )
                 .cmp(&(
                     &self.files[b.file as usize],
                     line(b),
-                    &b.record_pointer,
-                    &b.record_id,
+                    b.sequence,
                     &self.codes[b.code as usize],
                 ))
         });
