@@ -120,3 +120,54 @@ fn zero_threads_is_refused() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("--threads"), "{stderr}");
 }
+
+/// Runs `check` in a pseudo-terminal made by `script`, so that stderr is a
+/// terminal; returns what the terminal showed, or `None` without `script`.
+fn on_terminal(dir: &Path, ci: bool) -> Option<String> {
+    let binary = env!("CARGO_BIN_EXE_claimlint");
+    let command = format!("{binary} check --format ndjson --threads 2 inputs > /dev/null");
+    let mut script = std::process::Command::new("script");
+    script
+        .current_dir(dir)
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("CI");
+    if ci {
+        script.env("CI", "true");
+    }
+    let output = script.output().ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    inputs(dir.path());
+    let Some(terminal) = on_terminal(dir.path(), false) else {
+        println!("skipped: `script` (util-linux) is not installed");
+        return;
+    };
+    // The debug build takes well over the one-second delay on 1,040
+    // records, so the progress line appears, and is cleared at the end.
+    assert!(
+        terminal.contains("records,") && terminal.contains("MB read"),
+        "{terminal:?}"
+    );
+    assert!(terminal.contains("\r\u{1b}[K"), "{terminal:?}");
+    let in_ci = on_terminal(dir.path(), true).unwrap_or_default();
+    assert!(!in_ci.contains("MB read"), "progress in CI: {in_ci:?}");
+    // With stderr piped, nothing but the summary line.
+    let output = Command::cargo_bin("claimlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .env_remove("CI")
+        .args(["check", "--format", "ndjson", "inputs"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains('\r'), "{stderr:?}");
+    assert!(
+        stderr.starts_with("claimlint: 42 files checked"),
+        "{stderr:?}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+}
