@@ -58,6 +58,8 @@ pub struct Joined {
     /// A number the caller gives the record, such as its place in input
     /// order; returned with it by [`PatientMonths::finish_each`].
     pub sequence: u32,
+    /// The record already encoded by [`Joined::encode`].
+    encoded: Option<Vec<u8>>,
 }
 
 /// Collects records for patient-month rules and evaluates them at the end.
@@ -252,6 +254,7 @@ impl<'r> MonthPlan<'r> {
             source_text: None,
             source_offset: None,
             sequence: 0,
+            encoded: None,
         })
     }
 
@@ -286,6 +289,35 @@ impl<'r> MonthPlan<'r> {
             }
         }
         Value::Object(projected)
+    }
+}
+
+/// The stored form of a kept canonical record.
+fn encode(record: &Record, source_text: Option<&str>) -> Result<Vec<u8>, String> {
+    let blob = json!({
+        "id": record.id,
+        "pointer": record.origin.pointer,
+        "value": record.value,
+        "text": source_text,
+    });
+    serde_json::to_vec(&blob).map_err(|e| e.to_string())
+}
+
+impl Joined {
+    /// Encodes the record for storage now, on the calling thread, so that
+    /// [`PatientMonths::push`] only copies bytes. Call it after setting
+    /// [`Joined::source_text`]; a later change of the text is not stored.
+    pub fn encode(&mut self) {
+        let canonical =
+            self.record.format == SourceFormat::Canonical && self.record.provenance.is_empty();
+        if canonical {
+            self.encoded = encode(&self.record, self.source_text.as_deref()).ok();
+            if self.encoded.is_some() {
+                // The bytes hold the record; only its origin is still read.
+                self.record.value = Value::Null;
+                self.source_text = None;
+            }
+        }
     }
 }
 
@@ -517,14 +549,11 @@ impl<'r> PatientMonths<'r> {
         };
         let canonical = record.format == SourceFormat::Canonical && record.provenance.is_empty();
         let stored = if canonical {
-            let blob = json!({
-                "id": record.id,
-                "pointer": record.origin.pointer,
-                "value": record.value,
-                "text": joined.source_text,
-            });
-            serde_json::to_vec(&blob)
-                .map_err(|e| e.to_string())
+            let bytes = match joined.encoded {
+                Some(bytes) => Ok(bytes),
+                None => encode(&record, joined.source_text.as_deref()),
+            };
+            bytes
                 .and_then(|bytes| self.spill.push(&bytes).map_err(|e| e.to_string()))
                 .map_err(|error| {
                     self.failure.get_or_insert(format!(

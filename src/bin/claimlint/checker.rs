@@ -198,6 +198,7 @@ fn finish(
         if let Some(joined) = &mut checked.joined {
             joined.source_text = keep.map(str::to_string);
             joined.source_offset = offset;
+            joined.encode();
         }
         result.records.push(checked);
     }
