@@ -72,8 +72,8 @@ fn json_report_validates_against_its_schema() {
     assert_eq!(code, 1);
     let value: Value = serde_json::from_str(&stdout).unwrap();
     assert_valid(&schema("schemas/check-report.schema.json"), &value);
-    assert_eq!(value["summary"]["errors"], 10);
-    assert!(stderr.contains("10 errors"), "{stderr}");
+    assert_eq!(value["summary"]["errors"], 12);
+    assert!(stderr.contains("12 errors"), "{stderr}");
 }
 
 #[test]
@@ -85,7 +85,7 @@ fn ndjson_lines_validate_against_the_finding_schema() {
         object.remove(key);
     }
     object.insert("$ref".into(), "#/$defs/finding".into());
-    assert_eq!(stdout.lines().count(), 10);
+    assert_eq!(stdout.lines().count(), 14);
     for line in stdout.lines() {
         assert_valid(&finding_schema, &serde_json::from_str(line).unwrap());
     }
@@ -123,7 +123,7 @@ fn sarif_validates_and_counts_columns_in_characters() {
     assert!(errors.is_empty(), "{errors:#?}");
     let run = &value["runs"][0];
     assert_eq!(run["columnKind"], "unicodeCodePoints");
-    assert_eq!(run["results"].as_array().unwrap().len(), 10);
+    assert_eq!(run["results"].as_array().unwrap().len(), 14);
     assert!(run["tool"]["driver"]["rules"]
         .as_array()
         .unwrap()
@@ -232,8 +232,8 @@ fn gitlab_fingerprints_are_unique() {
         .iter()
         .map(|i| i["fingerprint"].as_str().unwrap())
         .collect();
-    assert_eq!(issues.len(), 10);
-    assert_eq!(prints.len(), 10);
+    assert_eq!(issues.len(), 14);
+    assert_eq!(prints.len(), 14);
 }
 
 #[test]
@@ -251,7 +251,7 @@ fn several_outputs_in_one_run() {
         &format!("junit={}", junit.display()),
     ]);
     assert_eq!(code, 1);
-    assert_eq!(stdout, "claimlint: 10 files checked, 14 records (1 not applicable); 10 errors, 0 warnings, 0 info; 5 files skipped (not JSON)\n");
+    assert_eq!(stdout, "claimlint: 11 files checked, 20 records (2 not applicable); 12 errors, 2 warnings, 0 info; 8 files skipped (not JSON)\n");
     assert!(std::fs::read_to_string(sarif)
         .unwrap()
         .contains("\"version\": \"2.1.0\""));

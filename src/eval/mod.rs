@@ -20,7 +20,8 @@ use crate::rules::{Pack, Rule, RuleScope, RuleSet, TemplateContext};
 pub use condition::normalize_text;
 use condition::{eval, Ctx, Trace};
 pub use patient_month::{
-    Joined, KeptRecord, MonthPlan, PatientMonthReport, PatientMonthResult, PatientMonths,
+    EvaluatedGroup, GroupJob, Joined, KeptRecord, MonthPlan, PatientMonthReport,
+    PatientMonthResult, PatientMonths, ReadGroup,
 };
 
 /// Three-valued truth: a comparison the record's precision cannot settle is

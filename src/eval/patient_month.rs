@@ -592,6 +592,12 @@ impl<'r> PatientMonths<'r> {
     }
 
     fn load(&mut self, index: usize) -> Result<KeptRecord, String> {
+        self.read_raw(index)?.decode()
+    }
+
+    /// Reads a kept record's stored bytes; decoding them is left to
+    /// [`Raw::decode`], which can run on another thread.
+    fn read_raw(&mut self, index: usize) -> Result<Raw, String> {
         let Some(kept) = self.kept.get(index) else {
             return Err(format!("no kept record {index}"));
         };
@@ -600,42 +606,93 @@ impl<'r> PatientMonths<'r> {
                 .ok()
                 .and_then(|i| self.memory.get(i))
                 .cloned()
+                .map(Raw::Ready)
                 .ok_or_else(|| format!("no kept record {index}"));
         }
         let slot = Slot::new(kept.offset, kept.len);
         let (file, line, sequence) = (kept.file, kept.line, kept.sequence);
-        let offset = (kept.source_offset != u64::MAX).then_some(kept.source_offset);
+        let source_offset = (kept.source_offset != u64::MAX).then_some(kept.source_offset);
         let bytes = self
             .spill
             .read(slot)
             .map_err(|e| format!("cannot read back a record for patient-month rules: {e}"))?;
-        let mut blob: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| format!("cannot read back a record for patient-month rules: {e}"))?;
-        let text = |v: &mut Value, key: &str| match v.get_mut(key).map(Value::take) {
-            Some(Value::String(s)) => Some(s),
-            _ => None,
-        };
-        let id = text(&mut blob, "id").unwrap_or_default();
-        let pointer = text(&mut blob, "pointer").unwrap_or_default();
-        let source_text = text(&mut blob, "text");
-        let value = blob.get_mut("value").map(Value::take).unwrap_or_default();
         let file = self
             .files
             .get(file as usize)
             .cloned()
             .unwrap_or_else(|| Arc::from(""));
-        Ok(KeptRecord {
-            record: Record {
-                id,
-                value,
-                format: SourceFormat::Canonical,
-                origin: Origin::new(file, (line > 0).then_some(line as usize), pointer),
-                provenance: Vec::new(),
-            },
-            source_text,
-            source_offset: offset,
+        Ok(Raw::Stored {
+            bytes,
+            file,
+            line,
+            source_offset,
             sequence,
         })
+    }
+
+    /// The groups to evaluate, in pack, rule, patient and month order. Each
+    /// is read with [`PatientMonths::read_group`] and evaluated with
+    /// [`MonthPlan::evaluate_group`], which can run on several threads.
+    pub fn groups(&self) -> Vec<GroupJob> {
+        let mut jobs = Vec::new();
+        for (bit, &(pack, rule)) in self.plan.rules_list.iter().enumerate() {
+            let mut order: Vec<u32> = (0..self.kept.len() as u32)
+                .filter(|&i| self.kept[i as usize].rules & (1 << bit) != 0)
+                .collect();
+            let kept = &self.kept;
+            let names = &self.patient_names;
+            order.sort_by(|&a, &b| {
+                let (x, y) = (&kept[a as usize], &kept[b as usize]);
+                let month = |k: &Kept| (k.month != 0).then_some(k.month);
+                (&names[x.patient as usize], month(x), a).cmp(&(
+                    &names[y.patient as usize],
+                    month(y),
+                    b,
+                ))
+            });
+            let mut start = 0;
+            while start < order.len() {
+                let first = &kept[order[start] as usize];
+                let key = (first.patient, first.month);
+                let mut end = start + 1;
+                while end < order.len() {
+                    let k = &kept[order[end] as usize];
+                    if (k.patient, k.month) != key {
+                        break;
+                    }
+                    end += 1;
+                }
+                jobs.push(GroupJob {
+                    pack,
+                    rule,
+                    patient: names[key.0 as usize].clone(),
+                    month: (key.1 != 0).then_some(key.1),
+                    members: order[start..end].iter().map(|&i| i as usize).collect(),
+                });
+                start = end;
+            }
+        }
+        jobs
+    }
+
+    /// Reads the stored records of one group.
+    pub fn read_group(&mut self, job: GroupJob) -> ReadGroup {
+        let mut raws = Vec::with_capacity(job.members.len());
+        let mut failure = None;
+        for &index in &job.members {
+            match self.read_raw(index) {
+                Ok(raw) => raws.push((index, raw)),
+                Err(error) => {
+                    failure.get_or_insert(error);
+                }
+            }
+        }
+        ReadGroup { job, raws, failure }
+    }
+
+    /// Returns, once, the first failure to store a record.
+    pub fn take_failure(&mut self) -> Option<String> {
+        self.failure.take()
     }
 
     /// Evaluates every group, in pack, rule, patient and month order, and
@@ -660,68 +717,108 @@ impl<'r> PatientMonths<'r> {
         mut each: impl FnMut(PatientMonthResult, &[KeptRecord]),
     ) -> Option<String> {
         let mut failure = self.failure.take();
-        for (bit, &(pack, rule)) in self.plan.rules_list.clone().iter().enumerate() {
-            let mut order: Vec<u32> = (0..self.kept.len() as u32)
-                .filter(|&i| self.kept[i as usize].rules & (1 << bit) != 0)
-                .collect();
-            {
-                let kept = &self.kept;
-                let names = &self.patient_names;
-                order.sort_by(|&a, &b| {
-                    let (x, y) = (&kept[a as usize], &kept[b as usize]);
-                    let month = |k: &Kept| (k.month != 0).then_some(k.month);
-                    (&names[x.patient as usize], month(x), a).cmp(&(
-                        &names[y.patient as usize],
-                        month(y),
-                        b,
-                    ))
-                });
+        for job in self.groups() {
+            let read = self.read_group(job);
+            let evaluated = self.plan.evaluate_group(read);
+            if let Some(error) = evaluated.failure {
+                failure.get_or_insert(error);
             }
-            let mut start = 0;
-            while start < order.len() {
-                let first = &self.kept[order[start] as usize];
-                let key = (first.patient, first.month);
-                let mut end = start + 1;
-                while end < order.len() {
-                    let k = &self.kept[order[end] as usize];
-                    if (k.patient, k.month) != key {
-                        break;
-                    }
-                    end += 1;
-                }
-                let indexes: Vec<usize> = order[start..end].iter().map(|&i| i as usize).collect();
-                start = end;
-                let (patient, month) = key;
-                let month = (month != 0).then_some(month);
-                self.evaluate_group(
-                    pack,
-                    rule,
-                    patient,
-                    month,
-                    &indexes,
-                    &mut failure,
-                    &mut each,
-                );
+            for (result, records) in evaluated.results {
+                each(result, &records);
             }
         }
         failure
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    fn evaluate_group(
-        &mut self,
-        pack: usize,
-        rule: usize,
-        patient: u32,
-        month: Option<u32>,
-        indexes: &[usize],
-        failure: &mut Option<String>,
-        each: &mut impl FnMut(PatientMonthResult, &[KeptRecord]),
-    ) {
-        let mut records = Vec::with_capacity(indexes.len());
-        let mut members = Vec::with_capacity(indexes.len());
-        for &index in indexes {
-            match self.load(index) {
+/// One patient-month group: a rule and one patient's month.
+#[derive(Debug, Clone)]
+pub struct GroupJob {
+    pack: usize,
+    rule: usize,
+    patient: Arc<str>,
+    /// `YYYYMM`; `None` for records whose date of service has no month.
+    month: Option<u32>,
+    /// Indexes of the kept records, in the order they were added.
+    members: Vec<usize>,
+}
+
+/// A group's records as stored, from [`PatientMonths::read_group`].
+pub struct ReadGroup {
+    job: GroupJob,
+    raws: Vec<(usize, Raw)>,
+    failure: Option<String>,
+}
+
+/// A kept record as stored, not yet decoded.
+enum Raw {
+    Stored {
+        bytes: Vec<u8>,
+        file: Arc<str>,
+        line: u32,
+        source_offset: Option<u64>,
+        sequence: u32,
+    },
+    Ready(KeptRecord),
+}
+
+impl Raw {
+    fn decode(self) -> Result<KeptRecord, String> {
+        let (bytes, file, line, source_offset, sequence) = match self {
+            Raw::Ready(kept) => return Ok(kept),
+            Raw::Stored {
+                bytes,
+                file,
+                line,
+                source_offset,
+                sequence,
+            } => (bytes, file, line, source_offset, sequence),
+        };
+        let mut blob: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("cannot read back a record for patient-month rules: {e}"))?;
+        let text = |v: &mut Value, key: &str| match v.get_mut(key).map(Value::take) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        };
+        let id = text(&mut blob, "id").unwrap_or_default();
+        let pointer = text(&mut blob, "pointer").unwrap_or_default();
+        let source_text = text(&mut blob, "text");
+        let value = blob.get_mut("value").map(Value::take).unwrap_or_default();
+        Ok(KeptRecord {
+            record: Record {
+                id,
+                value,
+                format: SourceFormat::Canonical,
+                origin: Origin::new(file, (line > 0).then_some(line as usize), pointer),
+                provenance: Vec::new(),
+            },
+            source_text,
+            source_offset,
+            sequence,
+        })
+    }
+}
+
+/// The results of one group, each with its records (in the order of
+/// [`PatientMonthResult::members`]).
+pub struct EvaluatedGroup {
+    pub results: Vec<(PatientMonthResult, Vec<KeptRecord>)>,
+    /// A record of the group that could not be read back.
+    pub failure: Option<String>,
+}
+
+impl<'r> MonthPlan<'r> {
+    /// Decodes a group's records and evaluates its rule on them.
+    pub fn evaluate_group(&self, read: ReadGroup) -> EvaluatedGroup {
+        let ReadGroup {
+            job,
+            raws,
+            mut failure,
+        } = read;
+        let mut records = Vec::with_capacity(raws.len());
+        let mut members = Vec::with_capacity(raws.len());
+        for (index, raw) in raws {
+            match raw.decode() {
                 Ok(kept) => {
                     records.push(kept);
                     members.push(index);
@@ -731,38 +828,35 @@ impl<'r> PatientMonths<'r> {
                 }
             }
         }
-        let patient = self
-            .patient_names
-            .get(patient as usize)
-            .map(|p| p.to_string())
-            .unwrap_or_default();
         let refs: Vec<&Record> = records.iter().map(|k| &k.record).collect();
         let group = Group {
-            pack,
-            rule,
-            patient: &patient,
+            pack: job.pack,
+            rule: job.rule,
+            patient: &job.patient,
             members: &members,
             records: &refs,
         };
-        match month {
+        let mut results = Vec::new();
+        match job.month {
             Some(month) => {
                 let month = format!("{:04}-{:02}", month / 100, month % 100);
                 if let Some(result) = self.evaluate(&group, &month) {
-                    each(result, &records);
+                    results.push((result, records));
                 }
             }
             // Each record without a month is undecided on its own.
             None => {
-                for (position, kept) in records.iter().enumerate() {
+                for position in 0..records.len() {
                     let result = self.undecided(&group, position);
-                    each(result, std::slice::from_ref(kept));
+                    results.push((result, vec![records[position].clone()]));
                 }
             }
         }
+        EvaluatedGroup { results, failure }
     }
 
     fn evaluate(&self, group: &Group<'_>, month: &str) -> Option<PatientMonthResult> {
-        let rules = self.plan.rules;
+        let rules = self.rules;
         let pack = rules.packs.get(group.pack)?;
         let rule = pack.rules.get(group.rule)?;
         let values: Vec<&Value> = group.records.iter().map(|r| &r.value).collect();
@@ -817,7 +911,7 @@ impl<'r> PatientMonths<'r> {
     }
 
     fn undecided(&self, group: &Group<'_>, position: usize) -> PatientMonthResult {
-        let rules = self.plan.rules;
+        let rules = self.rules;
         let pack = &rules.packs[group.pack];
         let rule = &pack.rules[group.rule];
         let record = group.records[position];

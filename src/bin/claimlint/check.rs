@@ -7,7 +7,7 @@ use std::sync::{mpsc, Arc};
 
 use claimlint::baseline::{Baseline, BaselineEntry};
 use claimlint::diagnostic::Level;
-use claimlint::eval::{KeptRecord, MonthPlan, PatientMonths};
+use claimlint::eval::{KeptRecord, MonthPlan, PatientMonths, ReadGroup};
 use claimlint::fhir::FhirResource;
 use claimlint::finding::Outcome;
 use claimlint::input::{self, Document, InputError, InputErrorKind};
@@ -197,7 +197,7 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
     check_fhir(&shared, &mut run, fhir, &fhir_mapping, &mut sources);
     report_duplicates(&shared, &mut run, &mut sources);
     // Patient-month rules run once every record of the month has been read.
-    report_patient_months(&shared, &rules, &mut run, &mut sources);
+    report_patient_months(&shared, &rules, &mut run, &mut sources, pool.as_ref());
 
     let report = finish_report(&mut settings, &rules, &mut run);
     let report = match report {
@@ -538,74 +538,168 @@ fn report_patient_months<'r>(
     rules: &'r RuleSet,
     run: &mut Run<'r>,
     sources: &mut SourceCache,
+    pool: Option<&rayon::ThreadPool>,
 ) {
     let mut months = std::mem::replace(&mut run.months, PatientMonths::new(rules));
-    let mut accepted = Vec::new();
-    let failure = months.finish_each(|result, records| {
-        if run.needs.outcomes {
-            for (position, kept) in records.iter().enumerate() {
-                let Some(&member) = result.members.get(position) else {
-                    continue;
-                };
-                let outcome = result
-                    .findings
-                    .iter()
-                    .find(|(index, _)| *index == member)
-                    .map_or(Outcome::Pass, |(_, finding)| finding.outcome);
-                let key = (
-                    kept.record.origin.file.clone(),
-                    kept.record.id.as_str().into(),
-                );
-                if let Some(&index) = run.outcome_index.get(&key) {
-                    run.outcomes[index].rules.push(checker::rule_outcome(
-                        shared.rules,
-                        &result.pack,
-                        &result.rule.code,
-                        outcome,
-                    ));
-                }
+    if let Some(failure) = months.take_failure() {
+        run.store.failure.get_or_insert(failure);
+    }
+    let jobs = months.groups();
+    for chunk in jobs.chunks(GROUP_BATCH) {
+        // Reading the stored records is serial; decoding, evaluating and
+        // locating the findings run on the workers.
+        let reads: Vec<ReadGroup> = chunk
+            .iter()
+            .map(|job| months.read_group(job.clone()))
+            .collect();
+        let plan = months.plan();
+        let work = |read: ReadGroup| {
+            let evaluated = plan.evaluate_group(read);
+            let prepared: Vec<GroupFindings> = evaluated
+                .results
+                .into_iter()
+                .map(|(result, records)| prepare_group(shared, result, records))
+                .collect();
+            (prepared, evaluated.failure)
+        };
+        let done: Vec<(Vec<GroupFindings>, Option<String>)> = match pool {
+            Some(pool) => pool.install(|| reads.into_par_iter().map(work).collect()),
+            None => reads.into_iter().map(work).collect(),
+        };
+        for (groups, failure) in done {
+            if let Some(failure) = failure {
+                run.store.failure.get_or_insert(failure);
+            }
+            for group in groups {
+                accept_group(shared, run, group, sources);
             }
         }
-        for (member, finding) in result.findings {
-            let Some(position) = result.members.iter().position(|&m| m == member) else {
+    }
+}
+
+/// Patient-month groups evaluated at a time.
+const GROUP_BATCH: usize = 1024;
+
+/// One evaluated group: the outcome of its rule on each record, its
+/// findings prepared where the record's text could be read, and the
+/// findings on mapped FHIR records, which are located on the main thread.
+struct GroupFindings {
+    pack: String,
+    code: String,
+    /// (file, record id, outcome) of each member, for JUnit.
+    outcomes: Vec<(Arc<str>, String, Outcome)>,
+    prepared: Vec<(Checked, u32)>,
+    fhir: Vec<(KeptRecord, claimlint::finding::Finding)>,
+}
+
+fn prepare_group(
+    shared: &Shared<'_>,
+    result: claimlint::eval::PatientMonthResult,
+    records: Vec<KeptRecord>,
+) -> GroupFindings {
+    let mut group = GroupFindings {
+        pack: result.pack.clone(),
+        code: result.rule.code.clone(),
+        outcomes: Vec::new(),
+        prepared: Vec::new(),
+        fhir: Vec::new(),
+    };
+    if shared.needs.outcomes {
+        for (position, kept) in records.iter().enumerate() {
+            let Some(&member) = result.members.get(position) else {
                 continue;
             };
-            let Some(kept) = records.get(position) else {
-                continue;
-            };
-            let mut checked = Checked {
-                id: kept.record.id.clone(),
-                origin: kept.record.origin.clone(),
-                not_applicable: false,
-                outcome: None,
-                findings: Vec::new(),
-                unchanged: 0,
-                entries: Vec::new(),
-                joined: None,
-            };
-            let text = kept_text(kept);
-            let mut located = match (&kept.record.format, &text) {
-                (claimlint::record::SourceFormat::FhirR4, _) => Text::Cache(sources),
-                (_, Some((text, Some(number)))) => Text::Line {
-                    text,
-                    number: *number,
-                },
-                (_, Some((text, None))) => Text::Whole { text, index: None },
-                (_, None) => Text::Missing,
-            };
-            let mut masked = checker::masked();
-            checker::prepare(
-                shared,
-                &kept.record,
-                finding,
-                &mut located,
-                &mut masked,
-                &mut checked,
-            );
-            accepted.push((checked, kept.sequence));
+            let outcome = result
+                .findings
+                .iter()
+                .find(|(index, _)| *index == member)
+                .map_or(Outcome::Pass, |(_, finding)| finding.outcome);
+            group.outcomes.push((
+                kept.record.origin.file.clone(),
+                kept.record.id.clone(),
+                outcome,
+            ));
         }
-    });
-    for (checked, sequence) in accepted {
+    }
+    for (member, finding) in result.findings {
+        let Some(position) = result.members.iter().position(|&m| m == member) else {
+            continue;
+        };
+        let Some(kept) = records.get(position) else {
+            continue;
+        };
+        if kept.record.format == claimlint::record::SourceFormat::FhirR4 {
+            group.fhir.push((kept.clone(), finding));
+            continue;
+        }
+        let text = kept_text(kept);
+        let mut located = match &text {
+            Some((text, Some(number))) => Text::Line {
+                text,
+                number: *number,
+            },
+            Some((text, None)) => Text::Whole { text, index: None },
+            None => Text::Missing,
+        };
+        let mut checked = empty_checked(kept);
+        let mut masked = checker::masked();
+        checker::prepare(
+            shared,
+            &kept.record,
+            finding,
+            &mut located,
+            &mut masked,
+            &mut checked,
+        );
+        group.prepared.push((checked, kept.sequence));
+    }
+    group
+}
+
+fn empty_checked(kept: &KeptRecord) -> Checked {
+    Checked {
+        id: kept.record.id.clone(),
+        origin: kept.record.origin.clone(),
+        not_applicable: false,
+        outcome: None,
+        findings: Vec::new(),
+        unchanged: 0,
+        entries: Vec::new(),
+        joined: None,
+    }
+}
+
+/// Adds one evaluated group's outcomes and findings to the run.
+fn accept_group(
+    shared: &Shared<'_>,
+    run: &mut Run<'_>,
+    mut group: GroupFindings,
+    sources: &mut SourceCache,
+) {
+    for (file, id, outcome) in group.outcomes {
+        if let Some(&index) = run.outcome_index.get(&(file, id.into_boxed_str())) {
+            run.outcomes[index].rules.push(checker::rule_outcome(
+                shared.rules,
+                &group.pack,
+                &group.code,
+                outcome,
+            ));
+        }
+    }
+    for (kept, finding) in group.fhir {
+        let mut checked = empty_checked(&kept);
+        let mut masked = checker::masked();
+        checker::prepare(
+            shared,
+            &kept.record,
+            finding,
+            &mut Text::Cache(sources),
+            &mut masked,
+            &mut checked,
+        );
+        group.prepared.push((checked, kept.sequence));
+    }
+    for (checked, sequence) in group.prepared {
         run.baseline.unchanged += checked.unchanged;
         run.entries.extend(checked.entries);
         for prepared in checked.findings {
@@ -615,9 +709,6 @@ fn report_patient_months<'r>(
             }
             run.store.push(prepared, sequence);
         }
-    }
-    if let Some(failure) = failure {
-        run.store.failure.get_or_insert(failure);
     }
 }
 
