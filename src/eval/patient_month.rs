@@ -846,9 +846,9 @@ impl<'r> MonthPlan<'r> {
             }
             // Each record without a month is undecided on its own.
             None => {
-                for position in 0..records.len() {
+                for (position, kept) in records.iter().enumerate() {
                     let result = self.undecided(&group, position);
-                    results.push((result, vec![records[position].clone()]));
+                    results.push((result, vec![kept.clone()]));
                 }
             }
         }

@@ -81,6 +81,10 @@ fn load_plain(
     loaded
 }
 
+/// A line as read: its 1-based number, byte offset, and bytes with the
+/// line ending.
+type RawLine = (usize, usize, Vec<u8>);
+
 /// One unparsed document of an input, as [`Documents`] reads it.
 #[derive(Debug)]
 pub enum Document {
@@ -113,7 +117,7 @@ pub struct Documents<R> {
     reader: R,
     framing: Framing,
     /// Lines read ahead to detect the framing, and not yet returned.
-    pending: std::collections::VecDeque<(usize, usize, Vec<u8>)>,
+    pending: std::collections::VecDeque<RawLine>,
     number: usize,
     offset: usize,
     /// Non-blank lines returned or queued.
@@ -150,7 +154,7 @@ impl<R: BufRead> Documents<R> {
 
     /// Reads the next raw line: its number, byte offset and bytes with the
     /// line ending. `Ok(None)` at the end of input.
-    fn raw_line(&mut self) -> Result<Option<(usize, usize, Vec<u8>)>, InputError> {
+    fn raw_line(&mut self) -> Result<Option<RawLine>, Box<InputError>> {
         let mut line = Vec::new();
         match self.reader.read_until(b'\n', &mut line) {
             Ok(0) => Ok(None),
@@ -162,17 +166,16 @@ impl<R: BufRead> Documents<R> {
             }
             Err(error) => {
                 let at = Origin::new(self.name.clone(), Some(self.number + 1), "");
-                Err(read_error(at, &error))
+                Err(Box::new(read_error(at, &error)))
             }
         }
     }
 
     /// Decides [`Framing::Detect`] by reading up to the second non-blank
     /// line, which stays queued.
-    fn detect(&mut self) -> Result<Framing, InputError> {
+    fn detect(&mut self) -> Result<Framing, Box<InputError>> {
         let mut complete_first = None;
-        loop {
-            let Some(line) = self.raw_line()? else { break };
+        while let Some(line) = self.raw_line()? {
             let blank = line.2.iter().all(|b| b.is_ascii_whitespace())
                 || (line.0 == 1
                     && line
@@ -226,7 +229,7 @@ impl<R: BufRead> Documents<R> {
                     Err(error) => {
                         self.done = true;
                         self.errors += 1;
-                        return Some(Document::Error(error));
+                        return Some(Document::Error(*error));
                     }
                 },
             };
@@ -276,7 +279,7 @@ impl<R: BufRead> Iterator for Documents<R> {
                 Ok(framing) => framing,
                 Err(error) => {
                     self.done = true;
-                    return Some(Document::Error(error));
+                    return Some(Document::Error(*error));
                 }
             };
         }

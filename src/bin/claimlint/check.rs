@@ -798,7 +798,6 @@ fn finish_report(
         warnings: tally.warnings,
         infos: tally.infos,
         suppressed: tally.suppressed,
-        ..Default::default()
     };
     let findings = if run.needs.whole {
         run.store.reported(&run.store.report_order())
