@@ -2,6 +2,7 @@
 //! holds and misses for what does not.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
@@ -11,7 +12,7 @@ use super::Truth;
 use crate::finding::{Evidence, Miss};
 use crate::rules::condition::{
     format_number, Aggregate, Bound, Comparison, CondNode, Condition, EvidenceFields, FieldPath,
-    FieldTest, PathToken, Quantity, Scope, Selection,
+    FieldTest, PathToken, Quantity, Scope, SelectStep, Selection,
 };
 
 /// The record and the item a condition is evaluated against.
@@ -212,6 +213,16 @@ fn select<'v>(selection: &Selection, ctx: Ctx<'v>, located: bool) -> Vec<Selecte
         Scope::Record => (ctx.root, ""),
         Scope::Item => (ctx.item, ctx.item_pointer),
     };
+    if let Some(steps) = &selection.steps {
+        let mut items = Vec::new();
+        let mut pointer = if located {
+            prefix.to_string()
+        } else {
+            String::new()
+        };
+        follow_steps(steps, base, located, &mut pointer, &mut items);
+        return items;
+    }
     if !located {
         return selection
             .query
@@ -233,6 +244,62 @@ fn select<'v>(selection: &Selection, ctx: Ctx<'v>, located: bool) -> Vec<Selecte
             value: node.node(),
         })
         .collect()
+}
+
+/// Appends the nodes that `steps` select from `node` to `items`, in the
+/// order a JSONPath query returns them. With `located`, `pointer` is the
+/// pointer of `node`, and each item gets its own.
+fn follow_steps<'v>(
+    steps: &[SelectStep],
+    node: &'v Value,
+    located: bool,
+    pointer: &mut String,
+    items: &mut Vec<Selected<'v>>,
+) {
+    let Some((step, rest)) = steps.split_first() else {
+        items.push(Selected {
+            value: node,
+            pointer: if located {
+                pointer.clone()
+            } else {
+                String::new()
+            },
+        });
+        return;
+    };
+    let mut visit = |child: &'v Value, token: &dyn Fn(&mut String)| {
+        let length = pointer.len();
+        if located {
+            token(pointer);
+        }
+        follow_steps(rest, child, located, pointer, items);
+        pointer.truncate(length);
+    };
+    match (step, node) {
+        (SelectStep::Name(name), Value::Object(map)) => {
+            if let Some(child) = map.get(name) {
+                visit(child, &|pointer| {
+                    crate::source::push_pointer_token(pointer, name)
+                });
+            }
+        }
+        (SelectStep::Wildcard, Value::Array(elements)) => {
+            for (index, child) in elements.iter().enumerate() {
+                visit(child, &|pointer| {
+                    // Writing to a String cannot fail.
+                    let _ = write!(pointer, "/{index}");
+                });
+            }
+        }
+        (SelectStep::Wildcard, Value::Object(map)) => {
+            for (key, child) in map {
+                visit(child, &|pointer| {
+                    crate::source::push_pointer_token(pointer, key)
+                });
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The pointer of the deepest existing node on the selection's leading
@@ -978,6 +1045,71 @@ mod tests {
         }
         assert!(outcomes[0] > 0, "no condition failed on the samples");
         assert!(outcomes[1] > 0, "no condition held on the samples");
+    }
+
+    #[test]
+    fn plain_steps_select_like_jsonpath() {
+        let record = serde_json::json!({
+            "notes": [{"id": "n1"}, {"id": "n2"}],
+            "portal": {"status": "offered", "offered_at": null},
+            "records": [
+                {"service_lines": [{"code": "99490"}, {"code": "99439"}]},
+                {"service_lines": []},
+                {"other": 1},
+                {"service_lines": [{"code": "G0506"}]}
+            ],
+            "by_key": {"b": 2, "a/b~c": {"x": [1]}, "a": 1},
+            "scalar": "text"
+        });
+        let queries = [
+            "$",
+            "$.notes[*]",
+            "$.notes.*",
+            "$.portal",
+            "$.portal.offered_at",
+            "$.missing[*]",
+            "$.scalar[*]",
+            "$.scalar.name",
+            "$.records[*].service_lines[*]",
+            "$.records[*].service_lines[*].code",
+            "$.by_key[*]",
+            "$['by_key']['a/b~c'].x[*]",
+            "$.notes[0]",
+        ];
+        let item = &record["records"][0];
+        for query in queries {
+            let syntax = rsonpath_syntax::parse(query).unwrap();
+            let steps = crate::rules::select_steps(syntax.segments());
+            assert_eq!(steps.is_none(), query.contains("[0]"), "{query}");
+            for scope in [Scope::Record, Scope::Item] {
+                let selection = |steps| Selection {
+                    text: query.to_string(),
+                    scope,
+                    query: serde_json_path::JsonPath::parse(query).unwrap(),
+                    anchor: Vec::new(),
+                    steps,
+                };
+                let direct = selection(steps.clone());
+                let general = selection(None);
+                let ctx = Ctx {
+                    root: &record,
+                    item,
+                    item_pointer: "/records/0",
+                };
+                for located in [true, false] {
+                    let expected = select(&general, ctx, located);
+                    let found = select(&direct, ctx, located);
+                    let pointers = |items: &[Selected<'_>]| -> Vec<String> {
+                        items.iter().map(|item| item.pointer.clone()).collect()
+                    };
+                    assert_eq!(pointers(&found), pointers(&expected), "{query}");
+                    assert_eq!(found.len(), expected.len(), "{query}");
+                    for (a, b) in found.iter().zip(&expected) {
+                        assert!(std::ptr::eq(a.value, b.value), "{query}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

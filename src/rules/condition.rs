@@ -96,6 +96,21 @@ pub struct Selection {
     /// The leading member names of the query (`notes` in `$.notes[*]`),
     /// used to name evidence and to locate "nothing found" misses.
     pub anchor: Vec<PathToken>,
+    /// The query as plain steps when it has only member names and
+    /// wildcards, such as `$.notes[*]`. Evaluation follows these directly,
+    /// which selects the same nodes in the same order as `query` without
+    /// building a path for every node.
+    pub steps: Option<Vec<SelectStep>>,
+}
+
+/// One step of a selection made of member names and wildcards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelectStep {
+    /// `.name` or `['name']`: the member of an object with this name.
+    Name(String),
+    /// `[*]` or `.*`: every element of an array, or every member value of
+    /// an object, in order.
+    Wildcard,
 }
 
 /// The comparison of a number with a limit (`at_least`, `at_most`,
