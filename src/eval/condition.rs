@@ -11,8 +11,8 @@ use super::dates::{self, Temporal};
 use super::Truth;
 use crate::finding::{Evidence, Miss};
 use crate::rules::condition::{
-    format_number, Aggregate, Bound, Comparison, CondNode, Condition, EvidenceFields, FieldPath,
-    FieldTest, PathToken, Quantity, Scope, SelectStep, Selection,
+    format_number, member, Aggregate, Bound, Comparison, CondNode, Condition, EvidenceFields,
+    FieldPath, FieldTest, PathToken, Quantity, Scope, SelectStep, Selection,
 };
 
 /// The record and the item a condition is evaluated against.
@@ -277,7 +277,7 @@ fn follow_steps<'v>(
     };
     match (step, node) {
         (SelectStep::Name(name), Value::Object(map)) => {
-            if let Some(child) = map.get(name) {
+            if let Some(child) = member(map, name) {
                 visit(child, &|pointer| {
                     crate::source::push_pointer_token(pointer, name)
                 });
@@ -552,7 +552,10 @@ fn describe_item(
 }
 
 fn resolve_dotted<'v>(value: &'v Value, dotted: &str) -> Option<&'v Value> {
-    dotted.split('.').try_fold(value, |node, key| node.get(key))
+    dotted.split('.').try_fold(value, |node, key| match node {
+        Value::Object(map) => member(map, key),
+        _ => None,
+    })
 }
 
 fn scalar_text(value: &Value) -> Option<String> {

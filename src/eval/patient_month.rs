@@ -106,7 +106,8 @@ impl<'r> PatientMonths<'r> {
     pub fn add(&mut self, record: &Record) -> bool {
         // NOTE: a record without a patient id cannot be grouped; the record
         // schema requires one, so only a faulty mapping can produce it.
-        let Some(patient) = record.value.pointer("/patient/id").and_then(Value::as_str) else {
+        let patient = record.value.get("patient").and_then(|p| p.get("id"));
+        let Some(patient) = patient.and_then(Value::as_str) else {
             return false;
         };
         let month = record.date_of_service().and_then(month_of);

@@ -366,7 +366,8 @@ fn classify_one(value: Value, origin: Origin, schema: &RecordSchema, loaded: &mu
 
 fn record_id(value: &Value) -> String {
     value
-        .pointer("/encounter/id")
+        .get("encounter")
+        .and_then(|encounter| encounter.get("id"))
         .and_then(Value::as_str)
         .filter(|id| !id.is_empty())
         .map(str::to_string)
