@@ -3,14 +3,18 @@
 #
 # Generates (once, cached in the work folder) an NDJSON corpus of about
 # --size-mb MB and --files single-record files with gen-corpus, then times
-# `claimlint check` at each thread count (RAYON_NUM_THREADS) and the
-# parse-baseline example (one thread) over the same inputs. Each figure is
+# `claimlint check --format json` at each thread count (--threads), with
+# the CCM32 pack alone and with the shipped packs (CCM32 and cms-ccm), and
+# the parse-baseline example (one thread) over the same inputs. Each figure is
 # the median of --runs runs, measured with /usr/bin/time -v: wall time,
 # records/s, MB/s of input, peak RSS, and throughput relative to the
 # baseline.
 #
 # usage: benches/e2e.sh [--quick] [--size-mb N] [--files N] [--runs N]
-#                       [--threads "1 2"] [--seed N] [--workdir DIR]
+#                       [--threads "1 2"] [--packs "ccm32 shipped"]
+#                       [--seed N] [--workdir DIR]
+#
+# CLAIMLINT=/path/to/claimlint times that build instead of building one.
 #
 # --quick is --size-mb 64 --files 10000 --runs 1. The defaults (1024 MB,
 # 100,000 files, 3 runs) need about 1.5 GB of disk and take tens of
@@ -21,6 +25,7 @@ size_mb=1024
 files=100000
 runs=3
 threads="1 2"
+packs="ccm32 shipped"
 seed=1
 workdir="${TMPDIR:-/tmp}/claimlint-e2e"
 
@@ -31,6 +36,7 @@ while [[ $# -gt 0 ]]; do
         --files) files="$2"; shift 2 ;;
         --runs) runs="$2"; shift 2 ;;
         --threads) threads="$2"; shift 2 ;;
+        --packs) packs="$2"; shift 2 ;;
         --seed) seed="$2"; shift 2 ;;
         --workdir) workdir="$2"; shift 2 ;;
         *) echo "e2e.sh: unknown option $1 (see the usage at the top of the script)" >&2; exit 2 ;;
@@ -45,7 +51,7 @@ fi
 
 cargo build --release --quiet --bin claimlint --example gen-corpus --example parse-baseline
 target="${CARGO_TARGET_DIR:-target}/release"
-claimlint="$target/claimlint"
+claimlint="${CLAIMLINT:-$target/claimlint}"
 
 # Average canonical record as gen-corpus writes it, in bytes (estimate,
 # used only to choose the record count for the requested size).
@@ -65,12 +71,7 @@ if [[ ! -d "$folder" ]]; then
     mv "$folder.tmp" "$folder"
 fi
 
-# Output format: JSON when this build of claimlint has --format; otherwise
-# the human report, sent to /dev/null like the JSON.
-format_args=()
-if "$claimlint" check --help | grep -q -- '--format'; then
-    format_args=(--format json)
-fi
+format_args=(--format json)
 
 # Prints "SECONDS RSS_KB" for one run of the command; claimlint's exit
 # codes 0 and 1 (findings) both count as success.
@@ -109,14 +110,14 @@ median() {
     awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else print (v[m] + v[m + 1]) / 2 }'
 }
 
-echo "# $(nproc) cores; runs=$runs; claimlint output: ${format_args[*]:-human report to /dev/null}"
-printf '%-8s %-12s %7s %9s %10s %8s %9s %9s\n' input program threads "median s" records/s MB/s "RSS MB" "x base"
+echo "# $(nproc) cores; runs=$runs; claimlint output: ${format_args[*]} to /dev/null"
+printf '%-8s %-18s %7s %9s %10s %8s %9s %9s\n' input program threads "median s" records/s MB/s "RSS MB" "x base"
 report() {
     local input="$1" program="$2" threads="$3" count="$4" bytes="$5" result="$6" base="$7"
     read -r seconds rss <<<"$result"
     awk -v i="$input" -v p="$program" -v th="$threads" -v c="$count" -v b="$bytes" -v s="$seconds" -v r="$rss" -v base="$base" 'BEGIN {
         ratio = (base > 0 && s > 0) ? base / s : 1
-        printf "%-8s %-12s %7s %9.2f %10.0f %8.1f %9.1f %9.2f\n", i, p, th, s, c / s, b / 1048576 / s, r / 1024, ratio
+        printf "%-8s %-18s %7s %9.2f %10.0f %8.1f %9.1f %9.2f\n", i, p, th, s, c / s, b / 1048576 / s, r / 1024, ratio
     }'
 }
 
@@ -128,10 +129,14 @@ bench_input() {
     base=$(time_median "$target/examples/parse-baseline" "$mode" "$path")
     report "$label" baseline 1 "$count" "$bytes" "$base" 0
     local base_seconds=${base%% *}
-    for t in $threads; do
-        local result
-        result=$(RAYON_NUM_THREADS=$t time_median "$claimlint" check "${format_args[@]}" "$path")
-        report "$label" claimlint "$t" "$count" "$bytes" "$result" "$base_seconds"
+    for pack in $packs; do
+        local rules=()
+        [[ $pack == ccm32 ]] && rules=(--rules rules/ccm32.yaml)
+        for t in $threads; do
+            local result
+            result=$(time_median "$claimlint" check --threads "$t" "${rules[@]}" "${format_args[@]}" "$path")
+            report "$label" "claimlint $pack" "$t" "$count" "$bytes" "$result" "$base_seconds"
+        done
     done
 }
 

@@ -174,6 +174,39 @@ impl SourceDiagnostic {
     }
 }
 
+impl SourceDiagnostic {
+    /// Attaches one line of a file, such as an NDJSON record, and a labelled
+    /// span in it; `line` is the line's 0-based number in the file. Only
+    /// that line is shown (an excerpt of it when it is long), so a report
+    /// about one record never shows its neighbours.
+    pub fn with_line_source(
+        self,
+        name: impl AsRef<str>,
+        text: &str,
+        line: usize,
+        span: std::ops::Range<usize>,
+        label: impl Into<String>,
+    ) -> Self {
+        let mut diagnostic = self.with_source(name.as_ref(), Arc::from(text), span, label);
+        match diagnostic.source.take() {
+            Some(Snippet::Window(mut window)) => {
+                window.line += line;
+                diagnostic.source = Some(Snippet::Window(window));
+            }
+            Some(Snippet::File(_)) => {
+                diagnostic.source = Some(Snippet::Window(Window {
+                    name: name.as_ref().to_string(),
+                    text: text.trim_end_matches('\r').to_string(),
+                    line,
+                    column: 0,
+                }));
+            }
+            None => {}
+        }
+        diagnostic
+    }
+}
+
 fn floor_char(text: &str, mut index: usize) -> usize {
     while index > 0 && !text.is_char_boundary(index) {
         index -= 1;

@@ -24,4 +24,5 @@ pub mod remit;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod spill;
 pub mod yaml;

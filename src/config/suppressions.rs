@@ -95,17 +95,32 @@ impl Suppressions {
         record_id: &str,
         claim_id: Option<&str>,
     ) -> Option<&SuppressionEntry> {
+        let index = self.lookup(rule, record_id, claim_id)?;
+        self.mark_used(index);
+        self.entries.get(index)
+    }
+
+    /// Returns the index in [`Suppressions::entries`] of the entry that
+    /// covers a finding, without marking it used, so that findings can be
+    /// matched on several threads. Pass the index to
+    /// [`Suppressions::mark_used`] once the finding is reported.
+    pub fn lookup(&self, rule: &str, record_id: &str, claim_id: Option<&str>) -> Option<usize> {
         let today = self.today;
-        let index = self.entries.iter().position(|entry| {
+        self.entries.iter().position(|entry| {
             entry.rule == rule
                 && entry.expires.is_none_or(|last| today <= last)
                 && match &entry.target {
                     SuppressionTarget::Record(id) => id == record_id,
                     SuppressionTarget::Claim(id) => claim_id == Some(id.as_str()),
                 }
-        })?;
-        self.used[index] = true;
-        self.entries.get(index)
+        })
+    }
+
+    /// Marks the entry at `index` as used; an index out of range is ignored.
+    pub fn mark_used(&mut self, index: usize) {
+        if let Some(used) = self.used.get_mut(index) {
+            *used = true;
+        }
     }
 
     /// Returns a warning for every expired entry and every unexpired entry

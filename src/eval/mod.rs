@@ -19,7 +19,9 @@ use crate::rules::{Pack, Rule, RuleScope, RuleSet, TemplateContext};
 
 pub use condition::normalize_text;
 use condition::{eval, Ctx, Keep, Trace};
-pub use patient_month::{PatientMonthReport, PatientMonthResult, PatientMonths};
+pub use patient_month::{
+    Joined, KeptRecord, MonthPlan, PatientMonthReport, PatientMonthResult, PatientMonths,
+};
 
 /// Three-valued truth: a comparison the record's precision cannot settle is
 /// `Unknown`, never a guess.

@@ -19,7 +19,10 @@ use serde_json::Value;
 
 pub use error::{InputError, InputErrorKind};
 pub use parse::{parse_value, ParsedValue};
-pub use stream::{decompress_if_gzip, load_reader, GZIP_MAGIC};
+pub use stream::{
+    decompress_if_gzip, documents, load_document, load_ndjson_line, load_reader, Document,
+    Documents, GZIP_MAGIC,
+};
 
 use crate::fhir::FhirResource;
 use crate::record::{Origin, Record, RecordSchema, SourceFormat, RECORD_TYPE};

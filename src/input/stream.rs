@@ -65,74 +65,306 @@ pub fn load_reader(
 
 fn load_plain(
     name: Arc<str>,
-    mut reader: impl BufRead,
+    reader: impl BufRead,
     framing: Framing,
     schema: &RecordSchema,
     on_record: &mut dyn FnMut(Record),
 ) -> LoadedFile {
-    if framing != Framing::Ndjson {
-        let mut bytes = Vec::new();
-        if let Err(error) = reader.read_to_end(&mut bytes) {
-            return io_error(&name, &error);
-        }
-        let mut loaded = load_file(name, &bytes, framing, schema);
-        loaded.records.drain(..).for_each(&mut *on_record);
-        return loaded;
-    }
-
     let mut loaded = LoadedFile::default();
-    let mut line = Vec::new();
-    let mut number = 0;
-    let mut offset = 0;
-    loop {
-        line.clear();
-        let read = match reader.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(error) => {
-                let at = Origin::new(name.clone(), Some(number + 1), "");
-                loaded.errors.push(read_error(at, &error));
-                break;
-            }
-        };
-        number += 1;
-        let line_offset = offset;
-        offset += read;
-        let mut bytes = line.as_slice();
-        if number == 1 {
-            bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-        }
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(error) => {
-                if let Some(stop) =
-                    utf8_error(&name, number, line_offset, bytes, &error, &mut loaded)
-                {
-                    loaded.errors.push(stop);
-                    break;
-                }
-                continue;
-            }
-        };
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        let text = text.strip_suffix('\r').unwrap_or(text);
-        if text.trim().is_empty() {
-            continue;
-        }
-        loaded.documents += 1;
-        load_line(&name, number, text, schema, &mut loaded, on_record);
-    }
-    if loaded.documents == 0 && loaded.errors.is_empty() {
-        loaded.errors.push(
-            InputError::new(
-                InputErrorKind::Empty,
-                Origin::new(name, None, ""),
-                "the file is empty",
-            )
-            .with_help("check that the export finished writing this file"),
-        );
+    for document in Documents::new(name.clone(), reader, framing) {
+        let mut part = load_document(&name, document, schema);
+        loaded.documents += part.documents;
+        part.records.drain(..).for_each(&mut *on_record);
+        loaded.fhir.append(&mut part.fhir);
+        loaded.errors.append(&mut part.errors);
     }
     loaded
+}
+
+/// One unparsed document of an input, as [`Documents`] reads it.
+#[derive(Debug)]
+pub enum Document {
+    /// One non-blank NDJSON line, without its line ending (and without the
+    /// byte order mark on line 1). `number` is 1-based; `offset` is the
+    /// byte offset of the line in the (decompressed) input.
+    Line {
+        number: usize,
+        offset: u64,
+        text: String,
+    },
+    /// A whole input that is not NDJSON: one JSON document (a record, an
+    /// array of records, a FHIR resource or Bundle), already decompressed.
+    Whole { bytes: Vec<u8>, framing: Framing },
+    /// A problem met while reading, such as an invalid UTF-8 line or a
+    /// truncated gzip stream. Reading goes on after it when it can.
+    Error(InputError),
+}
+
+/// Reads an input as a sequence of [`Document`]s without parsing them, so
+/// that parsing and checking can be spread over threads while the input
+/// is still being read.
+///
+/// NDJSON is read one line at a time, so memory stays flat however long the
+/// input is. Any other input is read whole. With [`Framing::Detect`] the
+/// first lines decide, as for a whole file: NDJSON when the first non-blank
+/// line is a complete JSON value and another non-blank line follows.
+pub struct Documents<R> {
+    name: Arc<str>,
+    reader: R,
+    framing: Framing,
+    /// Lines read ahead to detect the framing, and not yet returned.
+    pending: std::collections::VecDeque<(usize, usize, Vec<u8>)>,
+    number: usize,
+    offset: usize,
+    /// Non-blank lines returned or queued.
+    documents: usize,
+    errors: usize,
+    done: bool,
+    /// An error that ends the input before anything is read.
+    failed: Option<InputError>,
+    gzip: bool,
+}
+
+impl<R: BufRead> Documents<R> {
+    /// Reads `reader`, which is already decompressed, framed as `framing`.
+    pub fn new(name: Arc<str>, reader: R, framing: Framing) -> Self {
+        Documents {
+            name,
+            reader,
+            framing,
+            pending: std::collections::VecDeque::new(),
+            number: 0,
+            offset: 0,
+            documents: 0,
+            errors: 0,
+            done: false,
+            failed: None,
+            gzip: false,
+        }
+    }
+
+    /// True when the input is gzip, decompressed while it is read.
+    pub fn is_gzip(&self) -> bool {
+        self.gzip
+    }
+
+    /// Reads the next raw line: its number, byte offset and bytes with the
+    /// line ending. `Ok(None)` at the end of input.
+    fn raw_line(&mut self) -> Result<Option<(usize, usize, Vec<u8>)>, InputError> {
+        let mut line = Vec::new();
+        match self.reader.read_until(b'\n', &mut line) {
+            Ok(0) => Ok(None),
+            Ok(read) => {
+                self.number += 1;
+                let offset = self.offset;
+                self.offset += read;
+                Ok(Some((self.number, offset, line)))
+            }
+            Err(error) => {
+                let at = Origin::new(self.name.clone(), Some(self.number + 1), "");
+                Err(read_error(at, &error))
+            }
+        }
+    }
+
+    /// Decides [`Framing::Detect`] by reading up to the second non-blank
+    /// line, which stays queued.
+    fn detect(&mut self) -> Result<Framing, InputError> {
+        let mut complete_first = None;
+        loop {
+            let Some(line) = self.raw_line()? else { break };
+            let blank = line.2.iter().all(|b| b.is_ascii_whitespace())
+                || (line.0 == 1
+                    && line
+                        .2
+                        .strip_prefix(b"\xef\xbb\xbf")
+                        .is_some_and(|rest| rest.iter().all(|b| b.is_ascii_whitespace())));
+            if blank {
+                self.pending.push_back(line);
+                continue;
+            }
+            match complete_first {
+                None => {
+                    let body = line.2.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&line.2);
+                    let complete = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+                    self.pending.push_back(line);
+                    if !complete {
+                        return Ok(Framing::Json);
+                    }
+                    complete_first = Some(true);
+                }
+                Some(_) => {
+                    self.pending.push_back(line);
+                    return Ok(Framing::Ndjson);
+                }
+            }
+        }
+        Ok(Framing::Json)
+    }
+
+    /// Reads the rest of the input as one document.
+    fn whole(&mut self, framing: Framing) -> Document {
+        let mut bytes: Vec<u8> = self
+            .pending
+            .drain(..)
+            .flat_map(|(_, _, line)| line)
+            .collect();
+        if let Err(error) = self.reader.read_to_end(&mut bytes) {
+            return Document::Error(read_error(Origin::new(self.name.clone(), None, ""), &error));
+        }
+        self.documents += 1;
+        Document::Whole { bytes, framing }
+    }
+
+    fn next_line(&mut self) -> Option<Document> {
+        loop {
+            let (number, offset, line) = match self.pending.pop_front() {
+                Some(line) => line,
+                None => match self.raw_line() {
+                    Ok(Some(line)) => line,
+                    Ok(None) => return None,
+                    Err(error) => {
+                        self.done = true;
+                        self.errors += 1;
+                        return Some(Document::Error(error));
+                    }
+                },
+            };
+            let mut bytes = line.as_slice();
+            if number == 1 {
+                bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+            }
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(error) => {
+                    let (problem, stop) = utf8_error(&self.name, number, offset, bytes, &error);
+                    self.done = stop;
+                    self.errors += 1;
+                    return Some(Document::Error(problem));
+                }
+            };
+            let text = text.strip_suffix('\n').unwrap_or(text);
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            if text.trim().is_empty() {
+                continue;
+            }
+            self.documents += 1;
+            // The line's text starts after the byte order mark, if any.
+            let bom = line.len() - bytes.len();
+            return Some(Document::Line {
+                number,
+                offset: (offset + bom) as u64,
+                text: text.to_string(),
+            });
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Documents<R> {
+    type Item = Document;
+
+    fn next(&mut self) -> Option<Document> {
+        if self.done {
+            return None;
+        }
+        if let Some(error) = self.failed.take() {
+            self.done = true;
+            return Some(Document::Error(error));
+        }
+        if self.framing == Framing::Detect {
+            self.framing = match self.detect() {
+                Ok(framing) => framing,
+                Err(error) => {
+                    self.done = true;
+                    return Some(Document::Error(error));
+                }
+            };
+        }
+        if self.framing != Framing::Ndjson {
+            self.done = true;
+            return Some(self.whole(self.framing));
+        }
+        match self.next_line() {
+            Some(document) => Some(document),
+            None => {
+                self.done = true;
+                (self.documents == 0 && self.errors == 0).then(|| {
+                    Document::Error(
+                        InputError::new(
+                            InputErrorKind::Empty,
+                            Origin::new(self.name.clone(), None, ""),
+                            "the file is empty",
+                        )
+                        .with_help("check that the export finished writing this file"),
+                    )
+                })
+            }
+        }
+    }
+}
+
+/// Opens `reader` for [`Documents`], decompressing it on the fly when it
+/// starts with the gzip magic number, whatever its name.
+pub fn documents(
+    name: Arc<str>,
+    reader: impl Read + Send + 'static,
+    framing: Framing,
+) -> Documents<Box<dyn BufRead + Send>> {
+    let mut buffered = BufReader::with_capacity(BUFFER_BYTES, reader);
+    let is_gzip = match buffered.fill_buf() {
+        Ok(head) => head.starts_with(&GZIP_MAGIC),
+        Err(error) => {
+            let at = Origin::new(name.clone(), None, "");
+            let empty: Box<dyn BufRead + Send> = Box::new(io::empty());
+            let mut documents = Documents::new(name, empty, framing);
+            documents.failed = Some(read_error(at, &error));
+            return documents;
+        }
+    };
+    let reader: Box<dyn BufRead + Send> = if is_gzip {
+        Box::new(BufReader::with_capacity(
+            BUFFER_BYTES,
+            MultiGzDecoder::new(buffered),
+        ))
+    } else {
+        Box::new(buffered)
+    };
+    let mut documents = Documents::new(name, reader, framing);
+    documents.gzip = is_gzip;
+    documents
+}
+
+/// Parses and validates one NDJSON line (1-based `number`), as
+/// [`load_document`] does for a [`Document::Line`].
+pub fn load_ndjson_line(
+    name: &Arc<str>,
+    number: usize,
+    text: &str,
+    schema: &RecordSchema,
+) -> LoadedFile {
+    let mut loaded = LoadedFile {
+        documents: 1,
+        ..LoadedFile::default()
+    };
+    let mut records = Vec::new();
+    load_line(name, number, text, schema, &mut loaded, &mut |r| {
+        records.push(r)
+    });
+    loaded.records = records;
+    loaded
+}
+
+/// Parses and validates one document read by [`Documents`]. A whole
+/// document is loaded as [`load_file`] loads a file.
+pub fn load_document(name: &Arc<str>, document: Document, schema: &RecordSchema) -> LoadedFile {
+    match document {
+        Document::Line { number, text, .. } => load_ndjson_line(name, number, &text, schema),
+        Document::Whole { bytes, framing } => load_file(name.clone(), &bytes, framing, schema),
+        Document::Error(error) => LoadedFile {
+            errors: vec![error],
+            ..LoadedFile::default()
+        },
+    }
 }
 
 fn load_line(
@@ -164,26 +396,26 @@ fn load_line(
     }
 }
 
-/// Reports a line that is not UTF-8. A UTF-16 byte order mark on the first
-/// line means the whole file is UTF-16, so reading stops: the returned error
-/// is the last one. Any other invalid line is reported and skipped.
+/// Reports a line that is not UTF-8, and whether reading must stop: a
+/// UTF-16 byte order mark on the first line means the whole file is UTF-16.
+/// Any other invalid line is reported and skipped.
 fn utf8_error(
     name: &Arc<str>,
     number: usize,
     line_offset: usize,
     bytes: &[u8],
     error: &std::str::Utf8Error,
-    loaded: &mut LoadedFile,
-) -> Option<InputError> {
-    let file_origin = Origin::new(name.clone(), None, "");
+) -> (InputError, bool) {
     if number == 1 && (bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff])) {
-        return Some(
+        let file_origin = Origin::new(name.clone(), None, "");
+        return (
             InputError::new(InputErrorKind::InvalidUtf8, file_origin, "the file is UTF-16 text; claimlint reads UTF-8")
                 .with_help("re-export the file as UTF-8, or convert it, for example with `iconv -f UTF-16 -t UTF-8`"),
+            true,
         );
     }
     let column = error.valid_up_to() + 1;
-    loaded.errors.push(
+    (
         InputError::new(
             InputErrorKind::InvalidUtf8,
             Origin::new(name.clone(), Some(number), ""),
@@ -193,8 +425,8 @@ fn utf8_error(
             ),
         )
         .with_help("re-export the file as UTF-8; the other lines are still checked"),
-    );
-    None
+        false,
+    )
 }
 
 fn io_error(name: &Arc<str>, error: &io::Error) -> LoadedFile {
@@ -214,7 +446,8 @@ fn read_error(origin: Origin, error: &io::Error) -> InputError {
             format!("cannot decompress: {error}"),
         )
         .with_help("the gzip data is truncated or corrupt; check that the export finished writing this file"),
-        _ => InputError::new(InputErrorKind::Io, origin, format!("cannot read: {error}")),
+        _ => InputError::new(InputErrorKind::Io, origin, format!("cannot read: {error}"))
+            .with_help("check the file's permissions and the device it is on"),
     }
 }
 

@@ -384,3 +384,38 @@ fn path_to_uri_encodes_reserved_bytes() {
     assert_eq!(path_to_uri("a b/c#d.json"), "a%20b/c%23d.json");
     assert_eq!(path_to_uri("dir\\é.json"), "dir/%C3%A9.json");
 }
+
+#[test]
+fn streamed_json_equals_the_whole_document() {
+    let report = sample();
+    assert!(
+        report.findings.len() > 1,
+        "the sample needs several findings"
+    );
+    let mut streamed = Vec::new();
+    let mut findings = report
+        .findings
+        .iter()
+        .map(|f| Ok(json::finding_json_pretty(f).into_bytes()));
+    json::write_json(&report, &mut findings, &mut streamed).unwrap();
+    assert_eq!(
+        String::from_utf8(streamed).unwrap(),
+        json::render_json(&report)
+    );
+
+    let mut empty = sample();
+    empty.findings.clear();
+    let mut streamed = Vec::new();
+    json::write_json(&empty, &mut std::iter::empty(), &mut streamed).unwrap();
+    assert_eq!(
+        String::from_utf8(streamed).unwrap(),
+        json::render_json(&empty)
+    );
+
+    let lines: String = report
+        .findings
+        .iter()
+        .map(json::finding_json_line)
+        .collect();
+    assert_eq!(lines, json::render_ndjson(&report));
+}

@@ -1,20 +1,37 @@
 //! `claimlint check`: read inputs, evaluate the packs, report.
 
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
 use std::path::PathBuf;
+use std::sync::{mpsc, Arc};
 
-use claimlint::diagnostic::{Level, SourceDiagnostic};
-use claimlint::eval::{self, NotApplicable, PackResult, PatientMonthReport, PatientMonths};
-use claimlint::finding::{Finding, Outcome, Severity};
-use claimlint::input::InputError;
-use claimlint::record::Record;
-use claimlint::report::{RecordOutcome, RuleOutcome, RuleStatus};
+use claimlint::baseline::{Baseline, BaselineEntry};
+use claimlint::diagnostic::Level;
+use claimlint::eval::{KeptRecord, MonthPlan, PatientMonths};
+use claimlint::fhir::FhirResource;
+use claimlint::finding::Outcome;
+use claimlint::input::{self, Document, InputError, InputErrorKind};
+use claimlint::record::{Origin, RecordSchema};
+use claimlint::report::{
+    json, BaselineSummary, CheckReport, InputProblem, ProblemLevel, RecordOutcome,
+};
 use claimlint::rules::RuleSet;
 use clap::Args;
+use rayon::prelude::*;
 
-use crate::pipeline::{self, Counts, Format, PipelineArgs, Reported, Settings};
+use crate::checker::{self, Checked, DocResult, Needs, Problem, Shared, Source, Text};
+use crate::discover::{self, Input};
+use crate::pipeline::{self, Format, PipelineArgs, Settings};
+use crate::progress::Progress;
 use crate::render::Renderer;
-use crate::report::{self, SourceCache};
+use crate::report::SourceCache;
+use crate::store::{Part, Store};
 use crate::{inputs, rules_arg, ExitStatus};
+
+/// Documents sent to the workers at a time.
+const BATCH_DOCUMENTS: usize = 256;
+/// Bytes of document text sent to the workers at a time.
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -39,6 +56,11 @@ pub struct CheckArgs {
     /// where the output is kept, such as CI logs.
     #[arg(long = "show-phi")]
     show_phi: bool,
+
+    /// Worker threads for parsing and checking [default: RAYON_NUM_THREADS,
+    /// or one per core]. The report is the same whatever the number.
+    #[arg(long, short = 'j', value_name = "N")]
+    threads: Option<std::num::NonZeroUsize>,
 
     #[command(flatten)]
     pipeline: PipelineArgs,
@@ -84,73 +106,118 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
+    let pool = match thread_pool(args.threads) {
+        Ok(pool) => pool,
+        Err(error) => {
+            outln!("claimlint: cannot start worker threads: {error}");
+            return ExitStatus::Error;
+        }
+    };
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths
     };
 
-    let mut counts = Counts::default();
-    let mut reported = Vec::new();
-    let mut outcomes = Vec::new();
-    let mut patient_months = PatientMonths::new(&rules);
-    let mut loaded = inputs::load(&paths, &fhir_mapping, |record| {
-        patient_months.add(&record);
-        evaluate(&rules, record, &mut counts, &mut reported, &mut outcomes);
-    });
-    // Patient-month rules run once every record of the month has been read.
-    report_patient_months(
-        &rules,
-        patient_months.finish(),
-        &mut reported,
-        &mut outcomes,
-    );
-    counts.files = loaded.files;
-    counts.skipped = loaded.skipped;
-    counts.unreadable = loaded.unreadable_inputs();
-    let mut input_errors = std::mem::take(&mut loaded.errors);
-    let mut input_warnings = std::mem::take(&mut loaded.warnings);
-    report::sort_input_errors(&mut input_errors);
-    report::sort_input_errors(&mut input_warnings);
+    let needs = needs(&settings);
+    let schema = RecordSchema::new();
+    let plan = MonthPlan::new(&rules);
+    let known: HashSet<String> = settings
+        .baseline
+        .as_ref()
+        .map(|b| b.fingerprints().into_iter().map(str::to_string).collect())
+        .unwrap_or_default();
+    let shared = Shared {
+        rules: &rules,
+        schema: &schema,
+        plan: &plan,
+        config: settings.config.as_ref(),
+        suppressions: settings.suppressions.as_ref(),
+        known: &known,
+        renderer,
+        needs,
+        show_phi: args.show_phi,
+    };
+    let mut run = Run::new(PatientMonths::with_plan(plan.clone()), needs);
+    let progress = Progress::start(settings.quiet);
 
-    loaded.sources.show_phi = args.show_phi;
-    let report = pipeline::build_report(
-        &mut settings,
-        &rules,
-        &mut reported,
-        &mut outcomes,
-        &counts,
-        &input_errors,
-        &input_warnings,
-        &mut loaded.sources,
-    );
+    let discovered = discover::discover(&paths);
+    run.skipped = discovered.skipped;
+    for (path, reason) in &discovered.errors {
+        let error = InputError::new(
+            InputErrorKind::Io,
+            Origin::new(Arc::from(path.as_str()), None, ""),
+            format!("cannot read: {reason}"),
+        )
+        .with_help(
+            "check that the path exists and is readable; the other inputs are still checked",
+        );
+        run.problems.push(checker::problem(
+            &shared,
+            error,
+            &mut Text::Missing,
+            Level::Error,
+        ));
+    }
+    run.files = discovered.inputs.len();
+
+    let (sender, batches) = mpsc::sync_channel::<Vec<(Arc<Source>, Document)>>(2);
+    std::thread::scope(|scope| {
+        let inputs = discovered.inputs;
+        scope.spawn(move || read_inputs(inputs, &sender));
+        for batch in batches {
+            let bytes: usize = batch.iter().map(|(_, d)| document_bytes(d)).sum();
+            let results: Vec<DocResult> = match &pool {
+                Some(pool) => pool.install(|| {
+                    batch
+                        .into_par_iter()
+                        .map(|(source, document)| {
+                            checker::check_document(&shared, &source, document)
+                        })
+                        .collect()
+                }),
+                None => batch
+                    .into_iter()
+                    .map(|(source, document)| checker::check_document(&shared, &source, document))
+                    .collect(),
+            };
+            for result in results {
+                run.accept(result);
+            }
+            progress.update(run.records, bytes);
+        }
+    });
+    progress.finish();
+
+    // FHIR resources are mapped once every input is read, because a
+    // Bulk-FHIR export spreads one encounter over several files.
+    let mut sources = SourceCache::default();
+    sources.show_phi = args.show_phi;
+    let fhir = std::mem::take(&mut run.fhir);
+    check_fhir(&shared, &mut run, fhir, &fhir_mapping, &mut sources);
+    report_duplicates(&shared, &mut run, &mut sources);
+    // Patient-month rules run once every record of the month has been read.
+    report_patient_months(&shared, &rules, &mut run, &mut sources);
+
+    let report = finish_report(&mut settings, &rules, &mut run);
     let report = match report {
         Ok(report) => report,
-        Err(diagnostic) => {
-            out!("{}", renderer.render(&*diagnostic));
+        Err(message) => {
+            outln!("error: {message}");
             return ExitStatus::Error;
         }
     };
+    let failures = write_outputs(&settings, &report, &mut run);
     let is_human = settings.format == Format::Human;
-    if is_human && !settings.quiet {
-        print_report(
-            &mut reported,
-            &input_errors,
-            &input_warnings,
-            &mut loaded.sources,
-            renderer,
-        );
-    }
-    let failures = pipeline::write_outputs(&settings, &report);
-    // A machine format keeps stdout for the report; the rest goes to stderr.
     let notes = [
         (!settings.quiet).then(|| pipeline::suppression_warning_lines(&report)),
         settings
             .statistics
-            .then(|| pipeline::statistics_text(&report)),
+            .then(|| pipeline::statistics_text(&run.store.tally.statistics())),
         Some(failures.iter().map(|f| format!("error: {f}\n")).collect()),
         (is_human || !settings.quiet).then(|| format!("{}\n", pipeline::summary_line(&report))),
     ];
+    // A machine format keeps stdout for the report; the rest goes to stderr.
     for note in notes.into_iter().flatten().filter(|n| !n.is_empty()) {
         if is_human {
             out!("{note}");
@@ -158,198 +225,609 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
             eprint!("{note}");
         }
     }
-    pipeline::exit_status(&settings, &report, !failures.is_empty())
+    pipeline::exit_status(
+        &settings,
+        &report,
+        run.store.tally.highest,
+        !failures.is_empty(),
+    )
 }
 
-fn evaluate(
-    rules: &RuleSet,
-    record: Record,
-    counts: &mut Counts,
-    reported: &mut Vec<Reported>,
-    outcomes: &mut Vec<RecordOutcome>,
-) {
-    counts.records += 1;
-    let results: Vec<PackResult> = eval::evaluate(rules, &record);
-    if results.iter().all(|r| r.not_applicable.is_some()) {
-        counts.not_applicable += 1;
+/// The worker pool: `None` for one thread, which checks on the calling
+/// thread.
+fn thread_pool(
+    threads: Option<std::num::NonZeroUsize>,
+) -> Result<Option<rayon::ThreadPool>, rayon::ThreadPoolBuildError> {
+    let threads = threads.map(usize::from).unwrap_or_else(|| {
+        std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            })
+    });
+    if threads <= 1 {
+        return Ok(None);
     }
-    outcomes.push(record_outcome(rules, &record, &results));
-    let findings: Vec<Finding> = results.into_iter().flat_map(|r| r.findings).collect();
-    if !findings.is_empty() {
-        reported.push(Reported { record, findings });
-    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|index| format!("claimlint-check-{index}"))
+        .build()
+        .map(Some)
 }
 
-/// Collects the outcome of every rule of the applicable packs on one
-/// record, for JUnit.
-fn record_outcome(rules: &RuleSet, record: &Record, results: &[PackResult]) -> RecordOutcome {
-    let mut outcome = RecordOutcome {
-        file: record.origin.file.to_string(),
-        record_id: record.id.clone(),
-        rules: Vec::new(),
-        not_applicable: Vec::new(),
+/// What each finding must be prepared for.
+fn needs(settings: &Settings) -> Needs {
+    let mut needs = Needs {
+        baseline_entries: settings.baseline.is_some() || settings.write_baseline.is_some(),
+        ..Needs::default()
     };
-    for result in results {
-        if let Some(reason) = &result.not_applicable {
-            let reason = match reason {
-                NotApplicable::Condition => "the pack's applicability condition does not hold",
-                NotApplicable::OutsideEffectiveDates => {
-                    "the date of service is outside the pack's effective dates"
+    let mut add = |format: Format, to_file: bool| match format {
+        Format::Human if to_file => needs.human_lines = true,
+        Format::Human => needs.human = true,
+        Format::Json => needs.json = true,
+        Format::Ndjson => needs.ndjson = true,
+        Format::Junit => {
+            needs.whole = true;
+            needs.outcomes = true;
+        }
+        Format::Sarif | Format::Github | Format::Gitlab => needs.whole = true,
+    };
+    if !settings.quiet {
+        add(settings.format, false);
+    }
+    for output in &settings.outputs {
+        add(output.format, true);
+    }
+    if settings.format == Format::Github && std::env::var_os("GITHUB_STEP_SUMMARY").is_some() {
+        needs.whole = true;
+    }
+    needs
+}
+
+fn document_bytes(document: &Document) -> usize {
+    match document {
+        Document::Line { text, .. } => text.len() + 1,
+        Document::Whole { bytes, .. } => bytes.len(),
+        Document::Error(_) => 0,
+    }
+}
+
+/// Reads every input into batches of documents, in input order. Runs on
+/// its own thread so that reading overlaps checking.
+fn read_inputs(inputs: Vec<Input>, sender: &mpsc::SyncSender<Vec<(Arc<Source>, Document)>>) {
+    let mut batch = Vec::new();
+    let mut bytes = 0;
+    for input in inputs {
+        let name: Arc<str> = Arc::from(input.display_name());
+        let is_stdin = matches!(input, Input::Stdin);
+        let framing = checker::framing(is_stdin, &name);
+        let reader: Box<dyn std::io::Read + Send> = match &input {
+            Input::Stdin => Box::new(std::io::stdin()),
+            Input::File(path) => match std::fs::File::open(path) {
+                Ok(file) => Box::new(file),
+                Err(error) => {
+                    batch.push((
+                        Arc::new(Source {
+                            name: name.clone(),
+                            keep_text: false,
+                        }),
+                        Document::Error(inputs::read_error(name, &error)),
+                    ));
+                    continue;
                 }
+            },
+        };
+        let documents = input::documents(name.clone(), reader, framing);
+        let is_gzip = documents.is_gzip();
+        let source = Arc::new(Source {
+            name,
+            keep_text: is_stdin || is_gzip,
+        });
+        for document in documents {
+            bytes += document_bytes(&document);
+            batch.push((source.clone(), document));
+            if batch.len() >= BATCH_DOCUMENTS || bytes >= BATCH_BYTES {
+                if sender.send(std::mem::take(&mut batch)).is_err() {
+                    return;
+                }
+                bytes = 0;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = sender.send(batch);
+    }
+}
+
+/// What the run has gathered so far, on the main thread.
+struct Run<'r> {
+    files: usize,
+    skipped: usize,
+    records: usize,
+    not_applicable: usize,
+    problems: Vec<Problem>,
+    warnings: Vec<Problem>,
+    fhir: Vec<FhirResource>,
+    store: Store,
+    months: PatientMonths<'r>,
+    /// Where the first copy of each encounter was read, by a 128-bit hash
+    /// of its id: (index in `seen_files`, NDJSON line or 0).
+    // NOTE: two different ids with the same 128-bit hash would be taken for
+    // a duplicate; at 2^-128 per pair this is far below any hardware error
+    // rate, and it keeps 24 bytes per record instead of the id and origin.
+    seen: HashMap<u128, (u32, u32)>,
+    seen_files: Vec<Arc<str>>,
+    outcomes: Vec<RecordOutcome>,
+    /// Index into `outcomes` by (file, record id), for patient-month rules.
+    outcome_index: HashMap<(Arc<str>, Box<str>), usize>,
+    suppressions_used: Vec<usize>,
+    /// Second copies of encounters, located once the run is over.
+    duplicates: Vec<InputError>,
+    baseline: BaselineSummary,
+    entries: Vec<BaselineEntry>,
+    needs: Needs,
+}
+
+impl<'r> Run<'r> {
+    fn new(months: PatientMonths<'r>, needs: Needs) -> Self {
+        Run {
+            files: 0,
+            skipped: 0,
+            records: 0,
+            not_applicable: 0,
+            problems: Vec::new(),
+            warnings: Vec::new(),
+            fhir: Vec::new(),
+            store: Store::default(),
+            months,
+            seen: HashMap::new(),
+            seen_files: Vec::new(),
+            outcomes: Vec::new(),
+            outcome_index: HashMap::new(),
+            suppressions_used: Vec::new(),
+            duplicates: Vec::new(),
+            baseline: BaselineSummary::default(),
+            entries: Vec::new(),
+            needs,
+        }
+    }
+
+    fn accept(&mut self, result: DocResult) {
+        self.problems.extend(result.problems);
+        self.fhir.extend(result.fhir);
+        for checked in result.records {
+            self.accept_record(checked);
+        }
+    }
+
+    /// Takes one checked record, unless an encounter with the same id was
+    /// already read: a second copy is reported and not counted, so that one
+    /// encounter read twice is not taken for two services.
+    fn accept_record(&mut self, checked: Checked) {
+        let key = id_hash(&checked.id);
+        if let Some(&(file, line)) = self.seen.get(&key) {
+            let file = self
+                .seen_files
+                .get(file as usize)
+                .cloned()
+                .unwrap_or_else(|| Arc::from(""));
+            let at = match line {
+                0 => file.to_string(),
+                line => format!("{file} line {line}"),
             };
-            outcome
-                .not_applicable
-                .push((result.pack.clone(), reason.to_string()));
-            continue;
+            let error = InputError::new(
+                InputErrorKind::DuplicateRecord,
+                checked.origin.clone(),
+                format!(
+                    "encounter {} was already read from {at}; this copy is not checked",
+                    checked.id
+                ),
+            )
+            .with_help("remove the duplicate from the export, or give each encounter its own id");
+            self.duplicates.push(error);
+            return;
         }
-        for rule in &result.rules {
-            outcome
-                .rules
-                .push(rule_outcome(rules, &result.pack, &rule.code, rule.outcome));
+        if !self
+            .seen_files
+            .last()
+            .is_some_and(|last| Arc::ptr_eq(last, &checked.origin.file))
+        {
+            self.seen_files.push(checked.origin.file.clone());
+        }
+        let file = (self.seen_files.len() - 1) as u32;
+        let line = checked
+            .origin
+            .line
+            .map_or(0, |l| u32::try_from(l).unwrap_or(u32::MAX));
+        self.seen.insert(key, (file, line));
+        let sequence = u32::try_from(self.records).unwrap_or(u32::MAX);
+        self.records += 1;
+        if checked.not_applicable {
+            self.not_applicable += 1;
+        }
+        if let Some(outcome) = checked.outcome {
+            self.outcome_index.insert(
+                (checked.origin.file.clone(), checked.id.as_str().into()),
+                self.outcomes.len(),
+            );
+            self.outcomes.push(outcome);
+        }
+        self.baseline.unchanged += checked.unchanged;
+        self.entries.extend(checked.entries);
+        if let Some(mut joined) = checked.joined {
+            joined.sequence = sequence;
+            self.months.push(joined);
+        }
+        for prepared in checked.findings {
+            match prepared.suppression {
+                Some(index) => self.suppressions_used.push(index),
+                None => self.baseline.new += 1,
+            }
+            self.store.push(prepared, sequence);
         }
     }
-    outcome
 }
 
-fn rule_outcome(rules: &RuleSet, pack: &str, code: &str, outcome: Outcome) -> RuleOutcome {
-    RuleOutcome {
-        code: code.to_string(),
-        name: rules
-            .rule(code)
-            .map(|(_, rule)| rule.name.clone())
-            .unwrap_or_default(),
-        pack: pack.to_string(),
-        outcome,
-        status: match outcome {
-            Outcome::Pass => RuleStatus::Pass,
-            _ => RuleStatus::Fail,
-        },
-    }
+/// A 128-bit hash of an encounter id, from two 64-bit SipHash runs with
+/// fixed keys, so the same id always gives the same hash.
+fn id_hash(id: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        salt.hash(&mut hasher);
+        id.hash(&mut hasher);
+        hasher.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
 }
 
-/// Adds the findings of patient-month rules to the records they are about,
-/// next to those records' own findings, and each member record's outcome.
-fn report_patient_months(
-    rules: &RuleSet,
-    report: PatientMonthReport,
-    reported: &mut Vec<Reported>,
-    outcomes: &mut [RecordOutcome],
+/// Maps the FHIR resources read into records and checks them. Their
+/// findings are located in the resources' files through `sources`.
+fn check_fhir(
+    shared: &Shared<'_>,
+    run: &mut Run<'_>,
+    fhir: Vec<FhirResource>,
+    mapping: &claimlint::fhir::FhirMapping,
+    sources: &mut SourceCache,
 ) {
-    let mut by_record: Vec<Vec<Finding>> = vec![Vec::new(); report.records.len()];
-    for result in report.results {
-        for &member in &result.members {
-            let Some(record) = report.records.get(member) else {
+    let fhir_count = fhir.len();
+    let first_fhir_file = fhir.first().map(|r| r.origin.file.clone());
+    let mapped = claimlint::fhir::map_records(fhir, mapping, shared.schema);
+    let has_encounter = !mapped.records.is_empty()
+        || !mapped.errors.is_empty()
+        || run
+            .problems
+            .iter()
+            .any(|p| p.error.kind == InputErrorKind::FhirMapping);
+    for error in mapped.errors {
+        let problem = checker::problem(shared, error, &mut Text::Cache(sources), Level::Error);
+        run.problems.push(problem);
+    }
+    for warning in mapped.warnings {
+        let problem = checker::problem(shared, warning, &mut Text::Cache(sources), Level::Warning);
+        run.warnings.push(problem);
+    }
+    if let (Some(file), false) = (first_fhir_file, has_encounter) {
+        // Say why FHIR input produced nothing to check, rather than a bare
+        // "0 records".
+        let warning = InputError::new(
+            InputErrorKind::FhirMapping,
+            Origin::new(file, None, ""),
+            format!(
+                "{fhir_count} FHIR resource(s) read, but none is an Encounter, so there is no record to check"
+            ),
+        )
+        .with_help("claimlint checks one record per Encounter; include the Encounter resources in the export");
+        let problem = checker::problem(shared, warning, &mut Text::Cache(sources), Level::Warning);
+        run.warnings.push(problem);
+    }
+    for record in mapped.records {
+        let mut masked = checker::masked();
+        let checked =
+            checker::check_record(shared, &record, &mut Text::Cache(sources), &mut masked);
+        run.accept_record(checked);
+    }
+}
+
+/// Evaluates the patient-month groups and adds their findings to the
+/// records they are about, and each member record's outcome.
+fn report_patient_months<'r>(
+    shared: &Shared<'_>,
+    rules: &'r RuleSet,
+    run: &mut Run<'r>,
+    sources: &mut SourceCache,
+) {
+    let mut months = std::mem::replace(&mut run.months, PatientMonths::new(rules));
+    let mut accepted = Vec::new();
+    let failure = months.finish_each(|result, records| {
+        if run.needs.outcomes {
+            for (position, kept) in records.iter().enumerate() {
+                let Some(&member) = result.members.get(position) else {
+                    continue;
+                };
+                let outcome = result
+                    .findings
+                    .iter()
+                    .find(|(index, _)| *index == member)
+                    .map_or(Outcome::Pass, |(_, finding)| finding.outcome);
+                let key = (
+                    kept.record.origin.file.clone(),
+                    kept.record.id.as_str().into(),
+                );
+                if let Some(&index) = run.outcome_index.get(&key) {
+                    run.outcomes[index].rules.push(checker::rule_outcome(
+                        shared.rules,
+                        &result.pack,
+                        &result.rule.code,
+                        outcome,
+                    ));
+                }
+            }
+        }
+        for (member, finding) in result.findings {
+            let Some(position) = result.members.iter().position(|&m| m == member) else {
                 continue;
             };
-            let outcome = result
-                .findings
-                .iter()
-                .find(|(index, _)| *index == member)
-                .map_or(Outcome::Pass, |(_, finding)| finding.outcome);
-            let file = record.origin.file.to_string();
-            if let Some(entry) = outcomes
-                .iter_mut()
-                .find(|o| o.file == file && o.record_id == record.id)
-            {
-                entry.rules.push(rule_outcome(
-                    rules,
-                    &result.pack,
-                    &result.rule.code,
-                    outcome,
-                ));
-            }
+            let Some(kept) = records.get(position) else {
+                continue;
+            };
+            let mut checked = Checked {
+                id: kept.record.id.clone(),
+                origin: kept.record.origin.clone(),
+                not_applicable: false,
+                outcome: None,
+                findings: Vec::new(),
+                unchanged: 0,
+                entries: Vec::new(),
+                joined: None,
+            };
+            let text = kept_text(kept);
+            let mut located = match (&kept.record.format, &text) {
+                (claimlint::record::SourceFormat::FhirR4, _) => Text::Cache(sources),
+                (_, Some((text, Some(number)))) => Text::Line {
+                    text,
+                    number: *number,
+                },
+                (_, Some((text, None))) => Text::Whole { text, index: None },
+                (_, None) => Text::Missing,
+            };
+            let mut masked = checker::masked();
+            checker::prepare(
+                shared,
+                &kept.record,
+                finding,
+                &mut located,
+                &mut masked,
+                &mut checked,
+            );
+            accepted.push((checked, kept.sequence));
         }
-        for (index, finding) in result.findings {
-            if let Some(findings) = by_record.get_mut(index) {
-                findings.push(finding);
-            }
-        }
-    }
-    for (record, findings) in report.records.into_iter().zip(by_record) {
-        if findings.is_empty() {
-            continue;
-        }
-        let existing = reported
-            .iter_mut()
-            .find(|r| r.record.origin == record.origin && r.record.id == record.id);
-        match existing {
-            Some(entry) => entry.findings.extend(findings),
-            None => reported.push(Reported { record, findings }),
-        }
-    }
-}
-
-/// Sorts findings and errors by file and position, and prints them.
-fn print_report(
-    reported: &mut [Reported],
-    input_errors: &[InputError],
-    input_warnings: &[InputError],
-    sources: &mut SourceCache,
-    renderer: &Renderer,
-) {
-    reported.sort_by(|a, b| {
-        (
-            &a.record.origin.file,
-            a.record.origin.line,
-            &a.record.origin.pointer,
-            &a.record.id,
-        )
-            .cmp(&(
-                &b.record.origin.file,
-                b.record.origin.line,
-                &b.record.origin.pointer,
-                &b.record.id,
-            ))
     });
-
-    for error in input_errors.iter() {
-        let diagnostic = report::input_diagnostic(error, sources);
-        out!("{}", renderer.render(&diagnostic));
-    }
-    for warning in input_warnings.iter() {
-        let diagnostic = report::input_diagnostic(warning, sources).with_level(Level::Warning);
-        out!("{}", renderer.render(&diagnostic));
-    }
-    for entry in reported.iter_mut() {
-        entry.findings.sort_by(|a, b| a.code.cmp(&b.code));
-        for finding in &entry.findings {
-            let diagnostic = finding_diagnostic(&entry.record, finding, sources);
-            out!("{}", renderer.render(&diagnostic));
+    for (checked, sequence) in accepted {
+        run.baseline.unchanged += checked.unchanged;
+        run.entries.extend(checked.entries);
+        for prepared in checked.findings {
+            match prepared.suppression {
+                Some(index) => run.suppressions_used.push(index),
+                None => run.baseline.new += 1,
+            }
+            run.store.push(prepared, sequence);
         }
+    }
+    if let Some(failure) = failure {
+        run.store.failure.get_or_insert(failure);
     }
 }
 
-fn finding_diagnostic(
-    record: &Record,
-    finding: &Finding,
-    sources: &mut SourceCache,
-) -> SourceDiagnostic {
-    let level = match finding.severity {
-        Severity::Error => Level::Error,
-        Severity::Warning => Level::Warning,
-        Severity::Info => Level::Advice,
-    };
-    let mut diagnostic =
-        SourceDiagnostic::error(format!("record {}: {}", record.id, finding.message))
-            .with_code(format!("{} {}", finding.code, finding.name))
-            .with_level(level)
-            .with_help(finding.help.clone());
-    diagnostic.notes.push(format!(
-        "rule: {} {} ({} {}, {} layer); source: {}",
-        finding.code,
-        finding.name,
-        finding.pack,
-        finding.pack_version,
-        finding.layer,
-        finding.citation
-    ));
-    let label = finding
-        .misses
-        .first()
-        .map(|m| match &m.found {
-            Some(found) => format!("expected {}; {found}", m.expected),
-            None => format!("expected {}", m.expected),
+/// The text of a kept record's document and its NDJSON line number: kept
+/// with the record, or read again from its file.
+fn kept_text(kept: &KeptRecord) -> Option<(String, Option<usize>)> {
+    let line = kept.record.origin.line;
+    if let Some(text) = &kept.source_text {
+        return Some((text.clone(), line));
+    }
+    let path = &*kept.record.origin.file;
+    match (line, kept.source_offset) {
+        (Some(_), Some(offset)) => {
+            use std::io::{BufRead, Seek};
+            let mut file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+            file.seek(std::io::SeekFrom::Start(offset)).ok()?;
+            let mut bytes = Vec::new();
+            file.read_until(b'\n', &mut bytes).ok()?;
+            let text = String::from_utf8(bytes).ok()?;
+            let text = text.trim_end_matches(['\n', '\r']).to_string();
+            Some((text, line))
+        }
+        (None, _) => {
+            let text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
+            Some((text.trim_start_matches('\u{feff}').to_string(), None))
+        }
+        (Some(_), None) => None,
+    }
+}
+
+/// Builds the report from what the run gathered: the summary, input
+/// problems, suppression warnings and baseline comparison, and the
+/// findings themselves when a format needs them whole.
+fn finish_report(
+    settings: &mut Settings,
+    rules: &RuleSet,
+    run: &mut Run<'_>,
+) -> Result<CheckReport, String> {
+    if let Some(suppressions) = &mut settings.suppressions {
+        for &index in &run.suppressions_used {
+            suppressions.mark_used(index);
+        }
+    }
+    if let Some(path) = &settings.write_baseline {
+        let text = Baseline::new(run.entries.iter().cloned()).to_json();
+        std::fs::write(path, text)
+            .map_err(|error| format!("cannot write baseline file {}: {error}", path.display()))?;
+    }
+    if let Some(old) = &settings.baseline {
+        let now: std::collections::BTreeSet<&str> =
+            run.entries.iter().map(|e| e.fingerprint.as_str()).collect();
+        run.baseline.fixed = old.fixed(&now);
+    }
+    if let Some(failure) = &run.store.failure {
+        return Err(failure.clone());
+    }
+
+    let mut problems: Vec<&Problem> = run.problems.iter().collect();
+    sort_problems(&mut problems);
+    let mut warnings: Vec<&Problem> = run.warnings.iter().collect();
+    sort_problems(&mut warnings);
+    let input_problems = problems
+        .iter()
+        .map(|p| (ProblemLevel::Error, p))
+        .chain(warnings.iter().map(|p| (ProblemLevel::Warning, p)))
+        .map(|(level, problem)| InputProblem {
+            level,
+            code: crate::report::input_code(problem.error.kind).to_string(),
+            file: problem.error.origin.file.to_string(),
+            line: problem.position.map(|p| p.0),
+            column: problem.position.map(|p| p.1),
+            message: problem.error.message.clone(),
         })
-        .unwrap_or_else(|| "here".to_string());
-    report::with_record_source(diagnostic, record, &finding.pointer, label, sources)
+        .collect();
+    let unreadable: std::collections::BTreeSet<&str> =
+        problems.iter().map(|p| &*p.error.origin.file).collect();
+    let tally = &run.store.tally;
+    let summary = claimlint::report::Summary {
+        files: run.files,
+        skipped_files: run.skipped,
+        records: run.records,
+        not_applicable: run.not_applicable,
+        input_errors: problems.len(),
+        unreadable_inputs: unreadable.len(),
+        mapping_warnings: warnings.len(),
+        errors: tally.errors,
+        warnings: tally.warnings,
+        infos: tally.infos,
+        suppressed: tally.suppressed,
+        ..Default::default()
+    };
+    let findings = if run.needs.whole {
+        run.store.reported(&run.store.report_order())
+    } else {
+        Vec::new()
+    };
+    Ok(CheckReport {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        rules: pipeline::rule_metas(rules, settings.config.as_ref()),
+        findings,
+        records: std::mem::take(&mut run.outcomes),
+        input_problems,
+        suppression_warnings: settings
+            .suppressions
+            .as_ref()
+            .map(|s| s.warnings())
+            .unwrap_or_default(),
+        baseline: settings.baseline.as_ref().map(|_| run.baseline),
+        summary,
+    })
+}
+
+/// Sorts input problems by file and position.
+fn sort_problems(problems: &mut [&Problem]) {
+    problems.sort_by(|a, b| {
+        let key = |p: &Problem| {
+            (
+                p.error.origin.file.clone(),
+                p.error.origin.line,
+                p.error.span.as_ref().map(|s| s.start),
+                p.error.origin.pointer.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+/// Locates the second copies of encounters in their files.
+fn report_duplicates(shared: &Shared<'_>, run: &mut Run<'_>, sources: &mut SourceCache) {
+    // Standard input cannot be read again.
+    sources.forget(Arc::from(Input::Stdin.display_name()));
+    for error in std::mem::take(&mut run.duplicates) {
+        let problem = checker::problem(shared, error, &mut Text::Cache(sources), Level::Error);
+        run.problems.push(problem);
+    }
+}
+
+/// Writes the report on stdout and to the `--output` files. Returns the
+/// outputs that could not be written.
+fn write_outputs(settings: &Settings, report: &CheckReport, run: &mut Run<'_>) -> Vec<String> {
+    let mut failures = Vec::new();
+    if !settings.quiet {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, stdout.lock());
+        let written =
+            write_format(settings.format, false, report, run, &mut out).and_then(|()| out.flush());
+        // A closed pipe (`| head`) is not an error worth reporting.
+        if let Err(error) = written {
+            if error.kind() != std::io::ErrorKind::BrokenPipe {
+                failures.push(format!("cannot write the report: {error}"));
+            }
+        }
+    }
+    for output in &settings.outputs {
+        let written = std::fs::File::create(&output.path).and_then(|file| {
+            let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
+            write_format(output.format, true, report, run, &mut out)?;
+            out.flush()
+        });
+        if let Err(error) = written {
+            failures.push(format!("cannot write {}: {error}", output.path.display()));
+        }
+    }
+    if let Some(failure) = pipeline::append_step_summary(settings, report) {
+        failures.push(failure);
+    }
+    failures
+}
+
+/// Writes one format. `to_file` selects the plain human text of
+/// `--output human=FILE` instead of the report with snippets.
+fn write_format(
+    format: Format,
+    to_file: bool,
+    report: &CheckReport,
+    run: &mut Run<'_>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Human if to_file => {
+            let order = run.store.active(run.store.report_order());
+            run.store.write_parts(&order, Part::HumanLine, out)?;
+            writeln!(out, "{}", pipeline::summary_line(report))
+        }
+        Format::Human => {
+            let mut problems: Vec<&Problem> = run.problems.iter().collect();
+            sort_problems(&mut problems);
+            let mut warnings: Vec<&Problem> = run.warnings.iter().collect();
+            sort_problems(&mut warnings);
+            for problem in problems.iter().chain(&warnings) {
+                if let Some(text) = &problem.human {
+                    out.write_all(text.as_bytes())?;
+                }
+            }
+            let order = run.store.human_order();
+            run.store.write_parts(&order, Part::Human, out)
+        }
+        Format::Json => {
+            let order = run.store.report_order();
+            let store = &mut run.store;
+            let mut parts = order.iter().map(|&index| store.part(index, Part::Json));
+            json::write_json(report, &mut parts, out)
+        }
+        Format::Ndjson => {
+            let order = run.store.report_order();
+            run.store.write_parts(&order, Part::Ndjson, out)
+        }
+        _ => match pipeline::render(format, report) {
+            Some(text) => out.write_all(text.as_bytes()),
+            None => Ok(()),
+        },
+    }
 }

@@ -31,12 +31,14 @@ pub struct Discovered {
     pub errors: Vec<(String, String)>,
 }
 
-/// True for the extensions claimlint reads.
+/// True for the extensions claimlint reads, also gzip-compressed
+/// (`.ndjson.gz`, as Bulk-FHIR exports are often delivered).
 pub fn is_json_file(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
     [".json", ".ndjson", ".jsonl"]
         .iter()
         .any(|ext| name.ends_with(ext))

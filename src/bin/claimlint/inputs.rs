@@ -18,23 +18,12 @@ use crate::report::SourceCache;
 pub struct Loaded {
     /// Files read (standard input counts as one).
     pub files: usize,
-    /// Files in walked folders that are not JSON or NDJSON.
-    pub skipped: usize,
     /// Documents and records that could not be read.
     pub errors: Vec<InputError>,
     /// FHIR data left out of records that are still checked.
     pub warnings: Vec<InputError>,
     /// Texts of inputs that cannot be read twice, for snippets.
     pub sources: SourceCache,
-}
-
-impl Loaded {
-    /// Number of distinct inputs with at least one error.
-    pub fn unreadable_inputs(&self) -> usize {
-        let files: std::collections::BTreeSet<&str> =
-            self.errors.iter().map(|e| &*e.origin.file).collect();
-        files.len()
-    }
 }
 
 /// Reads every input named by `paths` (files, folders or `-`) and passes
@@ -53,10 +42,7 @@ fn load_discovered(
     mut on_record: impl FnMut(Record),
 ) -> Loaded {
     let schema = RecordSchema::new();
-    let mut loaded = Loaded {
-        skipped: discovered.skipped,
-        ..Loaded::default()
-    };
+    let mut loaded = Loaded::default();
     loaded
         .errors
         .extend(discovered.errors.iter().map(|(path, reason)| {
@@ -184,7 +170,7 @@ pub fn load_fhir_mapping(
     FhirMapping::load(path, text).map_err(|error| error.diagnostics())
 }
 
-fn read_error(name: Arc<str>, error: &std::io::Error) -> InputError {
+pub fn read_error(name: Arc<str>, error: &std::io::Error) -> InputError {
     let (message, help) = if error.kind() == std::io::ErrorKind::NotFound {
         (
             "cannot read: the file was removed after the inputs were listed".to_string(),

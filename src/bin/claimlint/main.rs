@@ -37,19 +37,26 @@ mod output {
     }
 }
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod appeal;
 mod check;
+mod checker;
 mod discover;
 mod docs;
 mod explain;
 mod inputs;
 mod pipeline;
+mod progress;
 mod remit;
 mod remittance;
 mod render;
 mod report;
 mod rules_arg;
 mod rules_cmd;
+mod store;
 mod test_cmd;
 
 use std::process::ExitCode;

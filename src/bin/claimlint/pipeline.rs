@@ -1,25 +1,18 @@
 //! `check` in CI: output formats, `claimlint.yaml`, suppressions, baselines
 //! and the exit code. The formats themselves are in `claimlint::report`.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use claimlint::baseline::{Baseline, BaselineEntry};
+use claimlint::baseline::Baseline;
 use claimlint::config::{self, Config, RuleLevel, Suppressions};
 use claimlint::diagnostic::SourceDiagnostic;
-use claimlint::finding::{Outcome, Severity};
-use claimlint::input::InputError;
-use claimlint::record::Record;
-use claimlint::report::{
-    fingerprint::fingerprint, github, gitlab, json, junit, sarif, AppliedSuppression,
-    BaselineSummary, CheckReport, InputProblem, ProblemLevel, RecordOutcome, ReportedFinding,
-    RuleMeta, RuleStatus,
-};
+use claimlint::finding::Severity;
+use claimlint::report::{github, gitlab, json, junit, sarif, CheckReport, RuleMeta};
 use claimlint::rules::RuleSet;
 use clap::{Args, ValueEnum};
 
-use crate::report::{self, SourceCache};
+use crate::report;
 
 /// Rows of findings in the GitHub job summary.
 const STEP_SUMMARY_ROWS: usize = 200;
@@ -129,16 +122,16 @@ pub struct PipelineArgs {
 /// The settings of a run: flags, with `claimlint.yaml` under them.
 pub struct Settings {
     pub format: Format,
-    outputs: Vec<OutputSpec>,
-    fail_on: Severity,
-    exit_zero: bool,
+    pub outputs: Vec<OutputSpec>,
+    pub fail_on: Severity,
+    pub exit_zero: bool,
     pub statistics: bool,
     pub quiet: bool,
-    config: Option<Config>,
+    pub config: Option<Config>,
     pub fhir_mapping: Option<PathBuf>,
-    suppressions: Option<Suppressions>,
-    baseline: Option<Baseline>,
-    write_baseline: Option<PathBuf>,
+    pub suppressions: Option<Suppressions>,
+    pub baseline: Option<Baseline>,
+    pub write_baseline: Option<PathBuf>,
 }
 
 impl Settings {
@@ -234,228 +227,7 @@ fn load_baseline(path: &Path) -> Result<Baseline, Vec<SourceDiagnostic>> {
     })
 }
 
-/// A record with findings, kept until output so it can be located.
-pub struct Reported {
-    pub record: Record,
-    pub findings: Vec<claimlint::finding::Finding>,
-}
-
-/// Counts that the input loop keeps.
-#[derive(Debug, Default)]
-pub struct Counts {
-    pub files: usize,
-    pub skipped: usize,
-    pub records: usize,
-    pub not_applicable: usize,
-    pub unreadable: usize,
-}
-
-/// Applies the configuration, suppressions and baseline to the findings,
-/// locates them, and builds the report. Findings dropped by the
-/// configuration or known from the baseline are removed from `reported`.
-#[allow(clippy::too_many_arguments)]
-pub fn build_report(
-    settings: &mut Settings,
-    rules: &RuleSet,
-    reported: &mut Vec<Reported>,
-    outcomes: &mut [RecordOutcome],
-    counts: &Counts,
-    input_errors: &[InputError],
-    input_warnings: &[InputError],
-    sources: &mut SourceCache,
-) -> Result<CheckReport, Box<SourceDiagnostic>> {
-    let known: BTreeSet<String> = settings
-        .baseline
-        .as_ref()
-        .map(|b| b.fingerprints().into_iter().map(str::to_string).collect())
-        .unwrap_or_default();
-    let mut findings = Vec::new();
-    let mut current = Vec::new();
-    let mut baseline = BaselineSummary::default();
-
-    for entry in reported.iter_mut() {
-        let record = &entry.record;
-        let file = record.origin.file.to_string();
-        let claim_id = record
-            .value
-            .pointer("/claim/id")
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
-        let payer: Vec<&str> = ["/claim/payer/id", "/claim/payer/name"]
-            .iter()
-            .filter_map(|p| record.value.pointer(p).and_then(|v| v.as_str()))
-            .collect();
-        let mut shown = Vec::new();
-        for mut finding in std::mem::take(&mut entry.findings) {
-            let mut status =
-                |status| set_status(outcomes, &file, &record.id, &finding.code, status);
-            match settings
-                .config
-                .as_ref()
-                .and_then(|c| c.rule_level(&finding.code, &payer))
-            {
-                Some(RuleLevel::Off) => {
-                    status(RuleStatus::Disabled);
-                    continue;
-                }
-                Some(RuleLevel::Severity(severity)) => {
-                    finding.severity = match finding.outcome {
-                        Outcome::Undecided => severity.min(Severity::Warning),
-                        _ => severity,
-                    };
-                }
-                None => {}
-            }
-            let print = fingerprint(&finding.code, &file, &record.id, &finding.pointer);
-            let suppression = settings
-                .suppressions
-                .as_mut()
-                .and_then(|s| {
-                    let path = s.path.display().to_string();
-                    s.find(&finding.code, &record.id, claim_id.as_deref())
-                        .map(|entry| (path, entry.clone()))
-                })
-                .map(|(path, entry)| AppliedSuppression {
-                    reason: entry.reason,
-                    author: entry.author,
-                    expires: entry.expires.map(|d| d.to_string()),
-                    file: path,
-                    line: entry.line,
-                });
-            if suppression.is_none() {
-                current.push(BaselineEntry {
-                    fingerprint: print.clone(),
-                    rule: finding.code.clone(),
-                    file: file.clone(),
-                    record_id: record.id.clone(),
-                    pointer: finding.pointer.clone(),
-                });
-                if known.contains(&print) {
-                    baseline.unchanged += 1;
-                    status(RuleStatus::Baseline);
-                    continue;
-                }
-                baseline.new += 1;
-            } else {
-                status(RuleStatus::Suppressed);
-            }
-            let source_pointer = record.locate(&finding.pointer).pointer;
-            findings.push(ReportedFinding {
-                range: report::record_range(record, &finding.pointer, sources),
-                source_resource: record.source_resource(&finding.pointer).map(str::to_string),
-                file: file.clone(),
-                claim_id: claim_id.clone(),
-                source_pointer,
-                fingerprint: print,
-                suppression,
-                finding: finding.clone(),
-            });
-            shown.push(finding);
-        }
-        entry.findings = shown;
-    }
-    reported.retain(|entry| !entry.findings.is_empty());
-
-    if let Some(path) = &settings.write_baseline {
-        let text = Baseline::new(current.iter().cloned()).to_json();
-        std::fs::write(path, text).map_err(|error| {
-            Box::new(
-                SourceDiagnostic::error(format!(
-                    "cannot write baseline file {}: {error}",
-                    path.display()
-                ))
-                .with_code("claimlint::baseline"),
-            )
-        })?;
-    }
-    if let Some(old) = &settings.baseline {
-        let now: BTreeSet<&str> = current.iter().map(|e| e.fingerprint.as_str()).collect();
-        baseline.fixed = old.fixed(&now);
-    }
-
-    findings.sort_by(|a, b| {
-        let key = |f: &ReportedFinding| {
-            (
-                f.file.clone(),
-                f.range.map(|r| (r.line, r.column)),
-                f.finding.record_id.clone(),
-                f.finding.code.clone(),
-            )
-        };
-        key(a).cmp(&key(b))
-    });
-    let mut summary = claimlint::report::Summary {
-        files: counts.files,
-        skipped_files: counts.skipped,
-        records: counts.records,
-        not_applicable: counts.not_applicable,
-        input_errors: input_errors.len(),
-        unreadable_inputs: counts.unreadable,
-        mapping_warnings: input_warnings.len(),
-        ..Default::default()
-    };
-    for finding in &findings {
-        if !finding.is_active() {
-            summary.suppressed += 1;
-            continue;
-        }
-        match finding.finding.severity {
-            Severity::Error => summary.errors += 1,
-            Severity::Warning => summary.warnings += 1,
-            Severity::Info => summary.infos += 1,
-        }
-    }
-    let problems = input_errors
-        .iter()
-        .map(|e| (ProblemLevel::Error, e))
-        .chain(input_warnings.iter().map(|e| (ProblemLevel::Warning, e)))
-        .map(|(level, error)| {
-            let position = report::input_position(error, sources);
-            InputProblem {
-                level,
-                code: report::input_code(error.kind).to_string(),
-                file: error.origin.file.to_string(),
-                line: position.map(|p| p.0),
-                column: position.map(|p| p.1),
-                message: error.message.clone(),
-            }
-        })
-        .collect();
-
-    Ok(CheckReport {
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        rules: rule_metas(rules, settings.config.as_ref()),
-        findings,
-        records: outcomes.to_vec(),
-        input_problems: problems,
-        suppression_warnings: settings
-            .suppressions
-            .as_ref()
-            .map(|s| s.warnings())
-            .unwrap_or_default(),
-        baseline: settings.baseline.as_ref().map(|_| baseline),
-        summary,
-    })
-}
-
-fn set_status(
-    outcomes: &mut [RecordOutcome],
-    file: &str,
-    record_id: &str,
-    code: &str,
-    status: RuleStatus,
-) {
-    let rule = outcomes
-        .iter_mut()
-        .filter(|o| o.file == file && o.record_id == record_id)
-        .flat_map(|o| o.rules.iter_mut())
-        .find(|r| r.code == code);
-    if let Some(rule) = rule {
-        rule.status = status;
-    }
-}
-
-fn rule_metas(rules: &RuleSet, config: Option<&Config>) -> Vec<RuleMeta> {
+pub fn rule_metas(rules: &RuleSet, config: Option<&Config>) -> Vec<RuleMeta> {
     let mut metas: Vec<RuleMeta> = rules
         .packs
         .iter()
@@ -484,7 +256,7 @@ fn rule_metas(rules: &RuleSet, config: Option<&Config>) -> Vec<RuleMeta> {
 }
 
 /// Renders the report in a machine format.
-fn render(format: Format, report: &CheckReport) -> Option<String> {
+pub fn render(format: Format, report: &CheckReport) -> Option<String> {
     Some(match format {
         Format::Human => return None,
         Format::Json => json::render_json(report),
@@ -496,70 +268,25 @@ fn render(format: Format, report: &CheckReport) -> Option<String> {
     })
 }
 
-/// Writes the machine format on stdout, the `--output` files and the GitHub
-/// job summary. Returns the files that could not be written.
-pub fn write_outputs(settings: &Settings, report: &CheckReport) -> Vec<String> {
-    let mut failures = Vec::new();
-    if !settings.quiet {
-        if let Some(text) = render(settings.format, report) {
-            out!("{text}");
-        }
-    }
-    for output in &settings.outputs {
-        let text = match render(output.format, report) {
-            Some(text) => text,
-            None => human_text(report),
-        };
-        if let Err(error) = std::fs::write(&output.path, text) {
-            failures.push(format!("cannot write {}: {error}", output.path.display()));
-        }
-    }
+/// Appends the GitHub job summary when a GitHub format is written and the
+/// runner names a summary file. Returns an error message on failure.
+pub fn append_step_summary(settings: &Settings, report: &CheckReport) -> Option<String> {
     let uses_github = settings.format == Format::Github
         || settings.outputs.iter().any(|o| o.format == Format::Github);
-    if let (true, Some(path)) = (uses_github, std::env::var_os("GITHUB_STEP_SUMMARY")) {
-        let summary = github::render_step_summary(report, STEP_SUMMARY_ROWS);
-        let written = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .and_then(|mut file| file.write_all(summary.as_bytes()));
-        if let Err(error) = written {
-            failures.push(format!(
-                "cannot append the job summary to GITHUB_STEP_SUMMARY: {error}"
-            ));
-        }
-    }
-    failures
-}
-
-/// Plain text for `--output human=FILE`: one line per finding, the
-/// summary line, no source snippets.
-fn human_text(report: &CheckReport) -> String {
-    let mut text = String::new();
-    for reported in report.findings.iter().filter(|f| f.is_active()) {
-        let finding = &reported.finding;
-        let position = reported
-            .range
-            .map(|r| format!(":{}:{}", r.line, r.column))
-            .unwrap_or_default();
-        text.push_str(&format!(
-            "{}{position}: {} {} {} record {}: {}\n",
-            reported.file,
-            finding.severity,
-            finding.code,
-            finding.name,
-            finding.record_id,
-            finding.message
-        ));
-    }
-    text.push_str(&summary_line(report));
-    text.push('\n');
-    text
+    let path = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|_| uses_github)?;
+    let summary = github::render_step_summary(report, STEP_SUMMARY_ROWS);
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(summary.as_bytes()));
+    written
+        .err()
+        .map(|error| format!("cannot append the job summary to GITHUB_STEP_SUMMARY: {error}"))
 }
 
 /// Lines of `--statistics`: count, code, name, severity.
-pub fn statistics_text(report: &CheckReport) -> String {
-    let stats = report.statistics();
+pub fn statistics_text(stats: &[claimlint::report::RuleCount]) -> String {
     let width = stats
         .iter()
         .map(|s| s.count.to_string().len())
@@ -640,19 +367,18 @@ pub fn summary_line(report: &CheckReport) -> String {
     line
 }
 
-/// Decides the exit status once, from the report and the thresholds.
+/// Decides the exit status once, from the report, the highest severity of
+/// an active finding, and the thresholds.
 pub fn exit_status(
     settings: &Settings,
     report: &CheckReport,
+    highest: Option<Severity>,
     write_failed: bool,
 ) -> crate::ExitStatus {
     if report.summary.input_errors > 0 || write_failed {
         return crate::ExitStatus::Error;
     }
-    let failing = report
-        .findings
-        .iter()
-        .any(|f| f.is_active() && f.finding.severity >= settings.fail_on);
+    let failing = highest.is_some_and(|severity| severity >= settings.fail_on);
     if failing && !settings.exit_zero {
         crate::ExitStatus::Findings
     } else {

@@ -31,6 +31,12 @@ impl SourceCache {
         self.texts.insert(name, text);
     }
 
+    /// Marks an input as unavailable for snippets, such as standard input
+    /// once it has been read.
+    pub fn forget(&mut self, name: Arc<str>) {
+        self.texts.entry(name).or_insert(None);
+    }
+
     fn get(&mut self, name: &Arc<str>) -> Option<Arc<str>> {
         self.texts
             .entry(name.clone())
@@ -103,7 +109,7 @@ fn locate(
 
 /// Labels the key of a container member (a whole list would fill the
 /// screen) and the value of a scalar member.
-fn label_span(text: &str, located: claimlint::source::Located) -> std::ops::Range<usize> {
+pub fn label_span(text: &str, located: claimlint::source::Located) -> std::ops::Range<usize> {
     let is_container = matches!(text.as_bytes().get(located.value.start), Some(b'{' | b'['));
     match (is_container, located.key) {
         (true, Some(key)) => key,
