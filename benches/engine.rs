@@ -1,5 +1,6 @@
 //! Micro-benchmarks of the rule engine: compiling the shipped packs,
-//! evaluating one record, and locating a finding's node in source text.
+//! loading and evaluating one record, and locating a finding's node in
+//! source text.
 //!
 //! Run with `cargo bench --bench engine`. Inputs are parsed before the timed
 //! loops, so only the named step is measured.
@@ -34,6 +35,48 @@ fn compile(c: &mut Criterion) {
     c.bench_function("compile shipped packs", |b| {
         b.iter(|| RuleSet::shipped().map(|set| black_box(set.packs.len())))
     });
+}
+
+fn load(c: &mut Criterion) {
+    // Each example record as one compact NDJSON line: parsing, the
+    // duplicate-key check, schema validation and classification.
+    let schema = RecordSchema::new();
+    let name: Arc<str> = Arc::from("batch.ndjson");
+    let mut group = c.benchmark_group("load ndjson line");
+    for (label, text) in [("compliant record", COMPLIANT), ("failing record", FAILING)] {
+        let line = compact(text);
+        let loaded = load_file(name.clone(), line.as_bytes(), Framing::Ndjson, &schema);
+        assert_eq!(
+            loaded.records.len(),
+            1,
+            "{label} does not load: {:?}",
+            loaded.errors
+        );
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                load_file(
+                    name.clone(),
+                    black_box(line.as_bytes()),
+                    Framing::Ndjson,
+                    &schema,
+                )
+            })
+        });
+    }
+    // The floor for the steps above: parsing alone, as the parse-baseline
+    // example does.
+    let line = compact(COMPLIANT);
+    group.bench_function("parse only, compliant record", |b| {
+        b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(&line)))
+    });
+    group.finish();
+}
+
+/// Re-serializes a pretty-printed JSON document on one line.
+fn compact(text: &str) -> String {
+    let value: serde_json::Value =
+        serde_json::from_str(text).unwrap_or_else(|error| panic!("invalid example: {error}"));
+    serde_json::to_string(&value).unwrap_or_else(|error| panic!("cannot serialize: {error}"))
 }
 
 fn evaluate(c: &mut Criterion) {
@@ -72,10 +115,7 @@ fn locate(c: &mut Criterion) {
 
     // The same record as line 3 of an NDJSON batch, as when a finding is
     // rendered from a large file.
-    let line: String = serde_json::to_string(
-        &serde_json::from_str::<serde_json::Value>(FAILING).unwrap_or_default(),
-    )
-    .unwrap_or_default();
+    let line = compact(FAILING);
     let batch = format!("{line}\n{line}\n{line}\n");
     let third = 2 * (line.len() + 1)..3 * (line.len() + 1) - 1;
 
@@ -93,5 +133,5 @@ fn locate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, compile, evaluate, locate);
+criterion_group!(benches, compile, load, evaluate, locate);
 criterion_main!(benches);

@@ -2,6 +2,7 @@
 //! holds and misses for what does not.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
@@ -10,8 +11,8 @@ use super::dates::{self, Temporal};
 use super::Truth;
 use crate::finding::{Evidence, Miss};
 use crate::rules::condition::{
-    format_number, Aggregate, Bound, Comparison, CondNode, Condition, EvidenceFields, FieldPath,
-    FieldTest, PathToken, Quantity, Scope, Selection,
+    format_number, member, Aggregate, Bound, Comparison, CondNode, Condition, EvidenceFields,
+    FieldPath, FieldTest, PathToken, Quantity, Scope, SelectStep, Selection,
 };
 
 /// The record and the item a condition is evaluated against.
@@ -23,11 +24,56 @@ pub struct Ctx<'v> {
     pub item_pointer: &'v str,
 }
 
+/// The parts of an explanation that a [`Trace`] records besides the truth
+/// value. Evidence and misses are built only where they are kept, so an
+/// evaluation whose explanation is thrown away allocates nothing for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Nothing: only the truth value is needed.
+    Nothing,
+    /// Evidence, which the caller reads only when the condition holds. An
+    /// evaluation that is false may stop early and leave partial evidence.
+    Evidence,
+    /// Misses only.
+    Misses,
+    /// Evidence and misses.
+    Everything,
+}
+
 /// Evidence and misses gathered while evaluating.
-#[derive(Debug, Default)]
+///
+/// A condition that holds records no misses, so evidence alone explains
+/// it. Misses are needed only for a condition that does not hold.
+#[derive(Debug)]
 pub struct Trace {
     pub evidence: Vec<Evidence>,
     pub misses: Vec<Miss>,
+    keep: Keep,
+}
+
+impl Trace {
+    /// Creates an empty trace that records what `keep` names.
+    pub fn new(keep: Keep) -> Trace {
+        Trace {
+            evidence: Vec::new(),
+            misses: Vec::new(),
+            keep,
+        }
+    }
+
+    fn keeps_evidence(&self) -> bool {
+        matches!(self.keep, Keep::Evidence | Keep::Everything)
+    }
+
+    fn keeps_misses(&self) -> bool {
+        matches!(self.keep, Keep::Misses | Keep::Everything)
+    }
+
+    /// True when no caller reads the evidence or misses of an evaluation
+    /// that is false, so it may stop at the first false part.
+    fn stops_when_false(&self) -> bool {
+        matches!(self.keep, Keep::Nothing | Keep::Evidence)
+    }
 }
 
 /// Evaluates `node` in `ctx`, appending to `trace`.
@@ -37,14 +83,24 @@ pub fn eval(node: &CondNode, ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
             let mut truth = Truth::True;
             for child in children {
                 truth = truth.and(eval(child, ctx, trace));
+                if truth == Truth::False && trace.stops_when_false() {
+                    break;
+                }
             }
             truth
         }
         Condition::Any(children) => eval_any(children, ctx, trace),
         Condition::Not(inner) => {
-            let mut inner_trace = Trace::default();
+            // The inner evidence becomes this condition's misses, and is
+            // read only when the inner condition holds.
+            let inner_keep = if trace.keeps_misses() {
+                Keep::Evidence
+            } else {
+                Keep::Nothing
+            };
+            let mut inner_trace = Trace::new(inner_keep);
             let truth = eval(inner, ctx, &mut inner_trace).not();
-            if truth == Truth::False {
+            if truth == Truth::False && trace.keeps_misses() {
                 let expected = match &node.label {
                     Some(label) => label.clone(),
                     None => format!("none of: {}", inner.describe()),
@@ -99,7 +155,7 @@ pub fn eval(node: &CondNode, ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
         Condition::Implies { condition, then } => {
             // Only the consequence explains a failure. When the condition
             // is true, what is missing is what `then` requires.
-            match eval(condition, ctx, &mut Trace::default()) {
+            match eval(condition, ctx, &mut Trace::new(Keep::Nothing)) {
                 Truth::False => Truth::True,
                 Truth::True => eval(then, ctx, trace),
                 Truth::Unknown => match eval(then, ctx, trace) {
@@ -114,21 +170,31 @@ pub fn eval(node: &CondNode, ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
 
 fn eval_any(children: &[CondNode], ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
     let mut truth = Truth::False;
-    let mut failed = Vec::new();
+    if trace.keep == Keep::Nothing {
+        for child in children {
+            truth = truth.or(eval(child, ctx, trace));
+            if truth == Truth::True {
+                break;
+            }
+        }
+        return truth;
+    }
+
+    // Every child that holds adds its evidence. The misses of the others
+    // are kept only when no child holds.
+    let mut failed_misses = Vec::new();
     for child in children {
-        let mut child_trace = Trace::default();
+        let mut child_trace = Trace::new(trace.keep);
         let child_truth = eval(child, ctx, &mut child_trace);
         truth = truth.or(child_truth);
         if child_truth == Truth::True {
-            trace.evidence.extend(child_trace.evidence);
+            trace.evidence.append(&mut child_trace.evidence);
         } else {
-            failed.push(child_trace);
+            failed_misses.append(&mut child_trace.misses);
         }
     }
     if truth != Truth::True {
-        for child_trace in failed {
-            trace.misses.extend(child_trace.misses);
-        }
+        trace.misses.append(&mut failed_misses);
     }
     truth
 }
@@ -136,14 +202,39 @@ fn eval_any(children: &[CondNode], ctx: Ctx<'_>, trace: &mut Trace) -> Truth {
 /// One selected item with its pointer in the record.
 struct Selected<'v> {
     value: &'v Value,
+    /// Empty when the selection was made without pointers.
     pointer: String,
 }
 
-fn select<'v>(selection: &Selection, ctx: Ctx<'v>) -> Vec<Selected<'v>> {
+/// Runs a selection. With `located`, it also builds each item's pointer,
+/// which only evidence and misses need.
+fn select<'v>(selection: &Selection, ctx: Ctx<'v>, located: bool) -> Vec<Selected<'v>> {
     let (base, prefix) = match selection.scope {
         Scope::Record => (ctx.root, ""),
         Scope::Item => (ctx.item, ctx.item_pointer),
     };
+    if let Some(steps) = &selection.steps {
+        let mut items = Vec::new();
+        let mut pointer = if located {
+            prefix.to_string()
+        } else {
+            String::new()
+        };
+        follow_steps(steps, base, located, &mut pointer, &mut items);
+        return items;
+    }
+    if !located {
+        return selection
+            .query
+            .query(base)
+            .all()
+            .into_iter()
+            .map(|value| Selected {
+                value,
+                pointer: String::new(),
+            })
+            .collect();
+    }
     selection
         .query
         .query_located(base)
@@ -153,6 +244,62 @@ fn select<'v>(selection: &Selection, ctx: Ctx<'v>) -> Vec<Selected<'v>> {
             value: node.node(),
         })
         .collect()
+}
+
+/// Appends the nodes that `steps` select from `node` to `items`, in the
+/// order a JSONPath query returns them. With `located`, `pointer` is the
+/// pointer of `node`, and each item gets its own.
+fn follow_steps<'v>(
+    steps: &[SelectStep],
+    node: &'v Value,
+    located: bool,
+    pointer: &mut String,
+    items: &mut Vec<Selected<'v>>,
+) {
+    let Some((step, rest)) = steps.split_first() else {
+        items.push(Selected {
+            value: node,
+            pointer: if located {
+                pointer.clone()
+            } else {
+                String::new()
+            },
+        });
+        return;
+    };
+    let mut visit = |child: &'v Value, token: &dyn Fn(&mut String)| {
+        let length = pointer.len();
+        if located {
+            token(pointer);
+        }
+        follow_steps(rest, child, located, pointer, items);
+        pointer.truncate(length);
+    };
+    match (step, node) {
+        (SelectStep::Name(name), Value::Object(map)) => {
+            if let Some(child) = member(map, name) {
+                visit(child, &|pointer| {
+                    crate::source::push_pointer_token(pointer, name)
+                });
+            }
+        }
+        (SelectStep::Wildcard, Value::Array(elements)) => {
+            for (index, child) in elements.iter().enumerate() {
+                visit(child, &|pointer| {
+                    // Writing to a String cannot fail.
+                    let _ = write!(pointer, "/{index}");
+                });
+            }
+        }
+        (SelectStep::Wildcard, Value::Object(map)) => {
+            for (key, child) in map {
+                visit(child, &|pointer| {
+                    crate::source::push_pointer_token(pointer, key)
+                });
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The pointer of the deepest existing node on the selection's leading
@@ -189,38 +336,23 @@ fn eval_count(
         Ok(limits) => limits,
         Err(truth) => return limit_miss(node, bounds, truth, selection, ctx, trace),
     };
-    let items = select(selection, ctx);
-    let mut matched = 0usize;
-    let mut unknown = 0usize;
-    let mut found = Vec::new();
-    let mut closest: Option<(usize, String, Trace)> = None;
-
-    for item in &items {
-        let item_ctx = Ctx {
-            root: ctx.root,
-            item: item.value,
-            item_pointer: &item.pointer,
-        };
-        let mut item_trace = Trace::default();
-        let truth = match filter {
-            Some(filter) => eval(filter, item_ctx, &mut item_trace),
+    let items = select(selection, ctx, trace.keep != Keep::Nothing);
+    let truths: Vec<Truth> = items
+        .iter()
+        .map(|item| match filter {
+            Some(filter) => eval(filter, item.ctx(ctx), &mut Trace::new(Keep::Nothing)),
             None => Truth::True,
-        };
-        match truth {
-            Truth::True => {
-                matched += 1;
-                found.push(describe_item(item, selection, fields, node, ctx.root));
-            }
-            Truth::Unknown => unknown += 1,
-            Truth::False => {}
-        }
-        if truth != Truth::True {
-            let misses = item_trace.misses.len();
-            if closest.as_ref().is_none_or(|(best, _, _)| misses < *best) {
-                closest = Some((misses, item.pointer.clone(), item_trace));
-            }
-        }
-    }
+        })
+        .collect();
+    let matched = truths.iter().filter(|t| **t == Truth::True).count();
+    let unknown = truths.iter().filter(|t| **t == Truth::Unknown).count();
+    let matching = || {
+        items
+            .iter()
+            .zip(&truths)
+            .filter(|(_, truth)| **truth == Truth::True)
+            .map(|(item, _)| item)
+    };
 
     let holds = |n: usize| {
         limits
@@ -236,7 +368,14 @@ fn eval_count(
     };
 
     if truth == Truth::True {
-        trace.evidence.extend(found);
+        if trace.keeps_evidence() {
+            trace.evidence.extend(
+                matching().map(|item| describe_item(item, selection, fields, node, ctx.root)),
+            );
+        }
+        return truth;
+    }
+    if !trace.keeps_misses() {
         return truth;
     }
     let expected = node.describe();
@@ -245,7 +384,7 @@ fn eval_count(
     });
     if too_many {
         // Every matching item is part of the problem: point at each.
-        for item in &found {
+        for item in matching() {
             trace.misses.push(Miss {
                 pointer: item.pointer.clone(),
                 expected: expected.clone(),
@@ -261,8 +400,14 @@ fn eval_count(
         }
         return truth;
     }
+    // The filter is evaluated again on the items that failed it, this
+    // time keeping misses, only when they are reported.
+    let closest = match filter {
+        Some(filter) if matched == 0 => closest_item(filter, &items, &truths, ctx),
+        _ => None,
+    };
     match closest {
-        Some((_, pointer, item_trace)) if !item_trace.misses.is_empty() && matched == 0 => {
+        Some((pointer, item_trace)) if !item_trace.misses.is_empty() => {
             // Point at the item that came closest and say what it lacked.
             let lacking: Vec<String> = item_trace
                 .misses
@@ -306,6 +451,43 @@ fn eval_count(
         }),
     }
     truth
+}
+
+/// Returns the pointer and misses of the item that fails `filter` with
+/// the fewest misses. On a tie, the first such item wins.
+fn closest_item(
+    filter: &CondNode,
+    items: &[Selected<'_>],
+    truths: &[Truth],
+    ctx: Ctx<'_>,
+) -> Option<(String, Trace)> {
+    let mut closest: Option<(String, Trace)> = None;
+    for (item, truth) in items.iter().zip(truths) {
+        if *truth == Truth::True {
+            continue;
+        }
+        let mut item_trace = Trace::new(Keep::Misses);
+        eval(filter, item.ctx(ctx), &mut item_trace);
+        let misses = item_trace.misses.len();
+        if closest
+            .as_ref()
+            .is_none_or(|(_, best)| misses < best.misses.len())
+        {
+            closest = Some((item.pointer.clone(), item_trace));
+        }
+    }
+    closest
+}
+
+impl<'v> Selected<'v> {
+    /// Returns the context for evaluating a filter on this item.
+    fn ctx<'a>(&'a self, outer: Ctx<'a>) -> Ctx<'a> {
+        Ctx {
+            root: outer.root,
+            item: self.value,
+            item_pointer: &self.pointer,
+        }
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -370,7 +552,10 @@ fn describe_item(
 }
 
 fn resolve_dotted<'v>(value: &'v Value, dotted: &str) -> Option<&'v Value> {
-    dotted.split('.').try_fold(value, |node, key| node.get(key))
+    dotted.split('.').try_fold(value, |node, key| match node {
+        Value::Object(map) => member(map, key),
+        _ => None,
+    })
 }
 
 fn scalar_text(value: &Value) -> Option<String> {
@@ -397,7 +582,7 @@ fn eval_sum(
         Ok(limits) => limits,
         Err(truth) => return limit_miss(node, bounds, truth, selection, ctx, trace),
     };
-    let total = total(selection, filter, of, default, ctx);
+    let total = total(selection, filter, of, default, ctx, trace.keeps_evidence());
     let holds = limits
         .iter()
         .all(|(comparison, limit)| comparison.holds(total.value, *limit));
@@ -407,13 +592,15 @@ fn eval_sum(
         (false, false) => Truth::False,
     };
     if truth == Truth::True {
-        trace.evidence.extend(
-            total
-                .items
-                .iter()
-                .map(|item| describe_item(item, selection, &empty_fields(), node, ctx.root)),
-        );
-    } else {
+        if trace.keeps_evidence() {
+            trace.evidence.extend(
+                total
+                    .items
+                    .iter()
+                    .map(|item| describe_item(item, selection, &empty_fields(), node, ctx.root)),
+            );
+        }
+    } else if trace.keeps_misses() {
         trace.misses.push(Miss {
             pointer: anchor_pointer(selection, ctx),
             expected: node.describe(),
@@ -432,7 +619,7 @@ struct Total<'v> {
     value: f64,
     /// True when some item's filter could not be decided.
     uncertain: bool,
-    /// The items that were added.
+    /// The items that were added, kept only when `keep_items` is set.
     items: Vec<Selected<'v>>,
 }
 
@@ -442,20 +629,16 @@ fn total<'v>(
     of: &FieldPath,
     default: Option<f64>,
     ctx: Ctx<'v>,
+    keep_items: bool,
 ) -> Total<'v> {
     let mut result = Total {
         value: 0.0,
         uncertain: false,
         items: Vec::new(),
     };
-    for item in select(selection, ctx) {
-        let item_ctx = Ctx {
-            root: ctx.root,
-            item: item.value,
-            item_pointer: &item.pointer,
-        };
+    for item in select(selection, ctx, keep_items) {
         let truth = match filter {
-            Some(filter) => eval(filter, item_ctx, &mut Trace::default()),
+            Some(filter) => eval(filter, item.ctx(ctx), &mut Trace::new(Keep::Nothing)),
             None => Truth::True,
         };
         match truth {
@@ -473,7 +656,9 @@ fn total<'v>(
             .or(default);
         if let Some(n) = value {
             result.value += n;
-            result.items.push(item);
+            if keep_items {
+                result.items.push(item);
+            }
         }
     }
     result
@@ -502,7 +687,7 @@ fn quantity(quantity: &Quantity, ctx: Ctx<'_>) -> Result<f64, Truth> {
             of,
             default,
         } => {
-            let total = total(select, filter.as_deref(), of, *default, ctx);
+            let total = total(select, filter.as_deref(), of, *default, ctx, false);
             if total.uncertain {
                 return Err(Truth::Unknown);
             }
@@ -513,15 +698,10 @@ fn quantity(quantity: &Quantity, ctx: Ctx<'_>) -> Result<f64, Truth> {
             filter,
         } => {
             let mut count = 0.0;
-            for item in select(selection, ctx) {
-                let item_ctx = Ctx {
-                    root: ctx.root,
-                    item: item.value,
-                    item_pointer: &item.pointer,
-                };
+            for item in select(selection, ctx, false) {
                 match filter
                     .as_deref()
-                    .map(|f| eval(f, item_ctx, &mut Trace::default()))
+                    .map(|f| eval(f, item.ctx(ctx), &mut Trace::new(Keep::Nothing)))
                 {
                     None | Some(Truth::True) => count += 1.0,
                     Some(Truth::Unknown) => return Err(Truth::Unknown),
@@ -547,6 +727,9 @@ fn limit_miss(
     ctx: Ctx<'_>,
     trace: &mut Trace,
 ) -> Truth {
+    if !trace.keeps_misses() {
+        return truth;
+    }
     let limits: Vec<String> = bounds
         .iter()
         .filter(|b| b.limit.is_computed())
@@ -642,12 +825,12 @@ fn eval_field(
         }
     };
 
-    let pointer = field_pointer(field, ctx);
     match truth {
         Truth::True => {
-            if field.scope == Scope::Record || ctx.item_pointer.is_empty() {
+            let located = field.scope == Scope::Record || ctx.item_pointer.is_empty();
+            if trace.keeps_evidence() && located {
                 trace.evidence.push(Evidence {
-                    pointer,
+                    pointer: field_pointer(field, ctx),
                     kind: field.leaf_name().to_string(),
                     id: None,
                     date: value
@@ -659,14 +842,14 @@ fn eval_field(
                 });
             }
         }
-        Truth::False | Truth::Unknown => {
+        Truth::False | Truth::Unknown if trace.keeps_misses() => {
             let found = match (truth, value) {
                 (Truth::Unknown, _) => "not precise enough to decide",
                 (_, None) if !matches!(test, FieldTest::Present(false)) => "missing",
                 _ => "does not match",
             };
             let pointer = if value.is_some() {
-                pointer
+                field_pointer(field, ctx)
             } else {
                 nearest_existing(ctx, field)
             };
@@ -676,6 +859,7 @@ fn eval_field(
                 found: Some(found.to_string()),
             });
         }
+        Truth::False | Truth::Unknown => {}
     }
     truth
 }
@@ -740,18 +924,32 @@ fn is_empty(value: &Value) -> bool {
 
 fn values_equal(a: &Value, b: &Value, ignore_case: bool) -> bool {
     match (a, b) {
-        (Value::String(x), Value::String(y)) => {
-            let x: String = x.trim().nfc().collect();
-            let y: String = y.trim().nfc().collect();
-            if ignore_case {
-                x.to_lowercase() == y.to_lowercase()
-            } else {
-                x == y
-            }
-        }
+        (Value::String(x), Value::String(y)) => strings_equal(x, y, ignore_case),
         (Value::Number(x), Value::Number(y)) => super::number::numbers_equal(x, y),
         _ => a == b,
     }
+}
+
+/// Compares two strings after trimming and NFC normalization, and without
+/// regard to case when `ignore_case` is set. ASCII text is already in NFC,
+/// so two ASCII strings are compared as they are, without allocating.
+fn strings_equal(x: &str, y: &str, ignore_case: bool) -> bool {
+    let (x, y) = (x.trim(), y.trim());
+    if x.is_ascii() && y.is_ascii() {
+        return if ignore_case {
+            x.eq_ignore_ascii_case(y)
+        } else {
+            x == y
+        };
+    }
+    if ignore_case {
+        // `str::to_lowercase` depends on context (a capital sigma at the end
+        // of a word becomes a final sigma), so it runs on whole strings.
+        let x: String = x.nfc().collect();
+        let y: String = y.nfc().collect();
+        return x.to_lowercase() == y.to_lowercase();
+    }
+    x.nfc().eq(y.nfc())
 }
 
 /// NFKC-normalizes text for regex matching; ASCII text is returned as is.
@@ -760,5 +958,180 @@ pub fn normalize_text(text: &str) -> Cow<'_, str> {
         Cow::Borrowed(text)
     } else {
         Cow::Owned(text.nfkc().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::input::{load_file, Framing};
+    use crate::record::{Record, RecordSchema};
+    use crate::rules::RuleSet;
+
+    /// Loads the example records and the shipped packs' fixtures, which
+    /// between them pass and fail every shipped rule.
+    fn sample_records() -> Vec<Record> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut folders = vec![root.join("examples/records")];
+        for pack in ["ccm32", "cms-ccm"] {
+            for outcome in ["pass", "fail"] {
+                folders.push(root.join("rules").join(pack).join("tests").join(outcome));
+            }
+        }
+        let schema = RecordSchema::new();
+        let mut records = Vec::new();
+        for folder in folders {
+            let mut paths: Vec<_> = std::fs::read_dir(&folder)
+                .unwrap_or_else(|error| panic!("cannot list {}: {error}", folder.display()))
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                let name: Arc<str> = Arc::from(path.display().to_string());
+                records.extend(load_file(name, &bytes, Framing::Json, &schema).records);
+            }
+        }
+        assert!(records.len() > 20, "only {} sample records", records.len());
+        records
+    }
+
+    fn run(node: &CondNode, record: &Record, keep: Keep) -> (Truth, Trace) {
+        let ctx = Ctx {
+            root: &record.value,
+            item: &record.value,
+            item_pointer: "",
+        };
+        let mut trace = Trace::new(keep);
+        let truth = eval(node, ctx, &mut trace);
+        (truth, trace)
+    }
+
+    #[test]
+    fn keep_modes_agree_with_full_trace() {
+        let rules = RuleSet::shipped().unwrap_or_else(|errors| panic!("{errors:?}"));
+        let records = sample_records();
+        let mut outcomes = [0usize; 2];
+        for pack in &rules.packs {
+            let conditions = pack
+                .rules
+                .iter()
+                .flat_map(|rule| std::iter::once(&rule.evidence).chain(rule.when.as_ref()))
+                .chain(pack.applies_when.as_ref());
+            for node in conditions {
+                for record in &records {
+                    let (truth, full) = run(node, record, Keep::Everything);
+                    outcomes[usize::from(truth == Truth::True)] += 1;
+
+                    let (nothing_truth, nothing) = run(node, record, Keep::Nothing);
+                    assert_eq!(nothing_truth, truth, "{}", record.id);
+                    assert!(nothing.evidence.is_empty(), "{}", record.id);
+                    assert!(nothing.misses.is_empty(), "{}", record.id);
+
+                    let (evidence_truth, evidence) = run(node, record, Keep::Evidence);
+                    assert_eq!(evidence_truth, truth, "{}", record.id);
+                    assert!(evidence.misses.is_empty(), "{}", record.id);
+                    if truth == Truth::True {
+                        assert_eq!(evidence.evidence, full.evidence, "{}", record.id);
+                        assert!(full.misses.is_empty(), "{}", record.id);
+                    }
+
+                    let (misses_truth, misses) = run(node, record, Keep::Misses);
+                    assert_eq!(misses_truth, truth, "{}", record.id);
+                    assert!(misses.evidence.is_empty(), "{}", record.id);
+                    assert_eq!(misses.misses, full.misses, "{}", record.id);
+                }
+            }
+        }
+        assert!(outcomes[0] > 0, "no condition failed on the samples");
+        assert!(outcomes[1] > 0, "no condition held on the samples");
+    }
+
+    #[test]
+    fn plain_steps_select_like_jsonpath() {
+        let record = serde_json::json!({
+            "notes": [{"id": "n1"}, {"id": "n2"}],
+            "portal": {"status": "offered", "offered_at": null},
+            "records": [
+                {"service_lines": [{"code": "99490"}, {"code": "99439"}]},
+                {"service_lines": []},
+                {"other": 1},
+                {"service_lines": [{"code": "G0506"}]}
+            ],
+            "by_key": {"b": 2, "a/b~c": {"x": [1]}, "a": 1},
+            "scalar": "text"
+        });
+        let queries = [
+            "$",
+            "$.notes[*]",
+            "$.notes.*",
+            "$.portal",
+            "$.portal.offered_at",
+            "$.missing[*]",
+            "$.scalar[*]",
+            "$.scalar.name",
+            "$.records[*].service_lines[*]",
+            "$.records[*].service_lines[*].code",
+            "$.by_key[*]",
+            "$['by_key']['a/b~c'].x[*]",
+            "$.notes[0]",
+        ];
+        let item = &record["records"][0];
+        for query in queries {
+            let syntax = rsonpath_syntax::parse(query).unwrap();
+            let steps = crate::rules::select_steps(syntax.segments());
+            assert_eq!(steps.is_none(), query.contains("[0]"), "{query}");
+            for scope in [Scope::Record, Scope::Item] {
+                let selection = |steps| Selection {
+                    text: query.to_string(),
+                    scope,
+                    query: serde_json_path::JsonPath::parse(query).unwrap(),
+                    anchor: Vec::new(),
+                    steps,
+                };
+                let direct = selection(steps.clone());
+                let general = selection(None);
+                let ctx = Ctx {
+                    root: &record,
+                    item,
+                    item_pointer: "/records/0",
+                };
+                for located in [true, false] {
+                    let expected = select(&general, ctx, located);
+                    let found = select(&direct, ctx, located);
+                    let pointers = |items: &[Selected<'_>]| -> Vec<String> {
+                        items.iter().map(|item| item.pointer.clone()).collect()
+                    };
+                    assert_eq!(pointers(&found), pointers(&expected), "{query}");
+                    assert_eq!(found.len(), expected.len(), "{query}");
+                    for (a, b) in found.iter().zip(&expected) {
+                        assert!(std::ptr::eq(a.value, b.value), "{query}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn strings_equal_trims_and_normalizes() {
+        assert!(strings_equal(" portal.offered ", "portal.offered", false));
+        assert!(!strings_equal("Email", "email", false));
+        assert!(strings_equal("Ann@Example.org", "ann@example.ORG", true));
+        assert!(!strings_equal("ann@example.org", "anne@example.org", true));
+        // U+00E9 against e followed by U+0301 (combining acute accent).
+        assert!(strings_equal("Ren\u{e9}e", "Rene\u{301}e", false));
+        assert!(strings_equal("REN\u{c9}E", "rene\u{301}e", true));
+        // The Kelvin sign normalizes to the ASCII letter K.
+        assert!(strings_equal("\u{212a}", "K", false));
+        assert!(!strings_equal("\u{e9}", "e", false));
+        // A capital sigma at the end of a word lowercases to a final sigma.
+        assert!(strings_equal(
+            "\u{39f}\u{394}\u{39f}\u{3a3}",
+            "\u{3bf}\u{3b4}\u{3bf}\u{3c2}",
+            true
+        ));
     }
 }

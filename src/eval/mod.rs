@@ -18,7 +18,7 @@ use crate::record::Record;
 use crate::rules::{Pack, Rule, RuleScope, RuleSet, TemplateContext};
 
 pub use condition::normalize_text;
-use condition::{eval, Ctx, Trace};
+use condition::{eval, Ctx, Keep, Trace};
 pub use patient_month::{
     EvaluatedGroup, GroupJob, Joined, KeptRecord, MonthPlan, PatientMonthReport,
     PatientMonthResult, PatientMonths, ReadGroup,
@@ -131,7 +131,7 @@ pub fn evaluate_pack(rules: &RuleSet, pack: &Pack, record: &Record) -> PackResul
     if let Some(condition) = &pack.applies_when {
         // A pack applies only when its condition surely holds: an
         // undecidable applicability is not a reason to demand evidence.
-        if eval(condition, ctx, &mut Trace::default()) != Truth::True {
+        if eval(condition, ctx, &mut Trace::new(Keep::Nothing)) != Truth::True {
             result.not_applicable = Some(NotApplicable::Condition);
             return result;
         }
@@ -143,16 +143,11 @@ pub fn evaluate_pack(rules: &RuleSet, pack: &Pack, record: &Record) -> PackResul
             continue;
         }
         if let Some(when) = &rule.when {
-            if eval(when, ctx, &mut Trace::default()) != Truth::True {
+            if eval(when, ctx, &mut Trace::new(Keep::Nothing)) != Truth::True {
                 continue;
             }
         }
-        let mut trace = Trace::default();
-        let outcome = match eval(&rule.evidence, ctx, &mut trace) {
-            Truth::True => Outcome::Pass,
-            Truth::False => Outcome::Fail,
-            Truth::Unknown => Outcome::Undecided,
-        };
+        let (outcome, trace) = evaluate_rule(rule, ctx);
         if outcome != Outcome::Pass {
             result
                 .findings
@@ -166,6 +161,27 @@ pub fn evaluate_pack(rules: &RuleSet, pack: &Pack, record: &Record) -> PackResul
         });
     }
     result
+}
+
+/// Evaluates a rule's evidence condition and returns its outcome with the
+/// evidence and misses that explain it.
+///
+/// Most rules pass, and a condition that holds has no misses, so the first
+/// evaluation keeps only evidence. A rule that does not pass is evaluated
+/// again to build its misses; evaluation is pure, so both runs agree.
+fn evaluate_rule(rule: &Rule, ctx: Ctx<'_>) -> (Outcome, Trace) {
+    let mut trace = Trace::new(Keep::Evidence);
+    let mut truth = eval(&rule.evidence, ctx, &mut trace);
+    if truth != Truth::True {
+        trace = Trace::new(Keep::Everything);
+        truth = eval(&rule.evidence, ctx, &mut trace);
+    }
+    let outcome = match truth {
+        Truth::True => Outcome::Pass,
+        Truth::False => Outcome::Fail,
+        Truth::Unknown => Outcome::Undecided,
+    };
+    (outcome, trace)
 }
 
 /// The outcome of one rule on a set of records.

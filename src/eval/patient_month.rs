@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
-use super::condition::{eval, Ctx, Trace};
+use super::condition::{eval, Ctx, Keep, Trace};
 use super::dates::Temporal;
 use super::{build_finding, within_effective_dates, FindingSource, RuleResult, Truth};
 use crate::finding::{Evidence, Finding, Miss, Outcome};
@@ -214,10 +214,8 @@ impl<'r> MonthPlan<'r> {
     pub fn join(&self, record: &Record) -> Option<Joined> {
         // NOTE: a record without a patient id cannot be grouped; the record
         // schema requires one, so only a faulty mapping can produce it.
-        let patient = record
-            .value
-            .pointer("/patient/id")
-            .and_then(Value::as_str)?;
+        let patient = record.value.get("patient").and_then(|p| p.get("id"));
+        let patient = patient.and_then(Value::as_str)?;
         let ctx = Ctx {
             root: &record.value,
             item: &record.value,
@@ -231,8 +229,8 @@ impl<'r> MonthPlan<'r> {
             }
             let rule = &pack.rules[rule_index];
             let condition = rule.members.as_ref().or(pack.applies_when.as_ref());
-            let joins =
-                condition.is_none_or(|c| eval(c, ctx, &mut Trace::default()) == Truth::True);
+            let joins = condition
+                .is_none_or(|c| eval(c, ctx, &mut Trace::new(Keep::Nothing)) == Truth::True);
             if joins {
                 joined |= 1 << bit;
             }
@@ -867,17 +865,12 @@ impl<'r> MonthPlan<'r> {
             item_pointer: "",
         };
         if let Some(when) = &rule.when {
-            if eval(when, ctx, &mut Trace::default()) != Truth::True {
+            if eval(when, ctx, &mut Trace::new(Keep::Nothing)) != Truth::True {
                 return None;
             }
         }
 
-        let mut trace = Trace::default();
-        let outcome = match eval(&rule.evidence, ctx, &mut trace) {
-            Truth::True => Outcome::Pass,
-            Truth::False => Outcome::Fail,
-            Truth::Unknown => Outcome::Undecided,
-        };
+        let (outcome, trace) = super::evaluate_rule(rule, ctx);
         let record_ids: Vec<String> = group.records.iter().map(|r| r.id.clone()).collect();
         let mut findings = Vec::new();
         if outcome != Outcome::Pass {
@@ -1047,21 +1040,19 @@ mod tests {
 
     #[test]
     fn misses_are_relocated_to_their_record() {
-        let trace = Trace {
-            evidence: vec![],
-            misses: vec![
-                Miss {
-                    pointer: "/records/0/service_lines/0".to_string(),
-                    expected: "x".to_string(),
-                    found: None,
-                },
-                Miss {
-                    pointer: "/records/1/service_lines/2".to_string(),
-                    expected: "x".to_string(),
-                    found: None,
-                },
-            ],
-        };
+        let mut trace = Trace::new(Keep::Everything);
+        trace.misses = vec![
+            Miss {
+                pointer: "/records/0/service_lines/0".to_string(),
+                expected: "x".to_string(),
+                found: None,
+            },
+            Miss {
+                pointer: "/records/1/service_lines/2".to_string(),
+                expected: "x".to_string(),
+                found: None,
+            },
+        ];
         let ids = ids(11);
         let (misses, _) = located_in(1, &trace, &ids);
         let pointers: Vec<&str> = misses.iter().map(|m| m.pointer.as_str()).collect();
@@ -1180,14 +1171,12 @@ mod tests {
 
     #[test]
     fn group_misses_point_at_the_record() {
-        let trace = Trace {
-            evidence: vec![],
-            misses: vec![Miss {
-                pointer: "/records".to_string(),
-                expected: "x".to_string(),
-                found: None,
-            }],
-        };
+        let mut trace = Trace::new(Keep::Everything);
+        trace.misses = vec![Miss {
+            pointer: "/records".to_string(),
+            expected: "x".to_string(),
+            found: None,
+        }];
         let (misses, _) = located_in(0, &trace, &ids(1));
         assert_eq!(misses[0].pointer, "");
         assert_eq!(misses[0].found, None);

@@ -10,6 +10,7 @@
 //! [`InputError`] and the rest of the file is still read.
 
 mod error;
+mod parse;
 mod stream;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use error::{InputError, InputErrorKind};
+pub use parse::{parse_value, ParsedValue};
 pub use stream::{
     decompress_if_gzip, documents, load_document, load_ndjson_line, load_reader, Document,
     Documents, GZIP_MAGIC,
@@ -122,12 +124,12 @@ pub fn load_file(
         Framing::Ndjson => load_ndjson(&name, text, schema, &mut loaded),
         _ => {
             loaded.documents = 1;
-            match serde_json::from_str::<Value>(text) {
-                Ok(value) => {
-                    let duplicates = duplicate_key_errors(&name, None, text);
+            match parse_value(text) {
+                Ok(parsed) => {
+                    let duplicates = duplicate_key_errors(&name, None, text, &parsed);
                     if duplicates.is_empty() {
                         classify(
-                            value,
+                            parsed.value,
                             Origin::new(name.clone(), None, ""),
                             schema,
                             &mut loaded,
@@ -164,12 +166,12 @@ fn load_ndjson(name: &Arc<str>, text: &str, schema: &RecordSchema, loaded: &mut 
         }
         loaded.documents += 1;
         let number = index + 1;
-        match serde_json::from_str::<Value>(line) {
-            Ok(value) => {
-                let duplicates = duplicate_key_errors(name, Some(number), line);
+        match parse_value(line) {
+            Ok(parsed) => {
+                let duplicates = duplicate_key_errors(name, Some(number), line, &parsed);
                 if duplicates.is_empty() {
                     classify(
-                        value,
+                        parsed.value,
                         Origin::new(name.clone(), Some(number), ""),
                         schema,
                         loaded,
@@ -187,8 +189,17 @@ fn load_ndjson(name: &Arc<str>, text: &str, schema: &RecordSchema, loaded: &mut 
 
 /// Reports each object key that occurs twice in one object. JSON readers
 /// disagree on which value wins (serde_json keeps the last), so a document
-/// with a duplicate key is reported and not checked.
-fn duplicate_key_errors(name: &Arc<str>, line: Option<usize>, text: &str) -> Vec<InputError> {
+/// with a duplicate key is reported and not checked. The text is scanned
+/// for the keys' locations only when parsing found a duplicate.
+fn duplicate_key_errors(
+    name: &Arc<str>,
+    line: Option<usize>,
+    text: &str,
+    parsed: &ParsedValue,
+) -> Vec<InputError> {
+    if !parsed.has_duplicate_keys {
+        return Vec::new();
+    }
     crate::source::find_duplicate_keys(text)
         .into_iter()
         .map(|duplicate| {
@@ -358,7 +369,8 @@ fn classify_one(value: Value, origin: Origin, schema: &RecordSchema, loaded: &mu
 
 fn record_id(value: &Value) -> String {
     value
-        .pointer("/encounter/id")
+        .get("encounter")
+        .and_then(|encounter| encounter.get("id"))
         .and_then(Value::as_str)
         .filter(|id| !id.is_empty())
         .map(str::to_string)

@@ -378,12 +378,12 @@ fn load_line(
     loaded: &mut LoadedFile,
     on_record: &mut dyn FnMut(Record),
 ) {
-    match serde_json::from_str(text) {
-        Ok(value) => {
-            let duplicates = duplicate_key_errors(name, Some(number), text);
+    match super::parse_value(text) {
+        Ok(parsed) => {
+            let duplicates = duplicate_key_errors(name, Some(number), text, &parsed);
             if duplicates.is_empty() {
                 classify(
-                    value,
+                    parsed.value,
                     Origin::new(name.clone(), Some(number), ""),
                     schema,
                     loaded,

@@ -122,7 +122,12 @@ impl Record {
 
     /// Returns the encounter's date of service as written in the record.
     pub fn date_of_service(&self) -> Option<&str> {
-        self.value.pointer("/encounter/date_of_service")?.as_str()
+        // `get` takes no allocation, unlike `Value::pointer`, which copies
+        // each reference token to unescape it; this runs for every pack.
+        self.value
+            .get("encounter")?
+            .get("date_of_service")?
+            .as_str()
     }
 }
 

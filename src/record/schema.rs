@@ -56,7 +56,7 @@ impl RecordSchema {
             // The patterns check the shape of dates, not the calendar, and
             // JSON numbers may be out of any usable range.
             let mut violations = Vec::new();
-            check_values(record, &self.shape, &mut String::new(), &mut violations);
+            check_values(record, &self.shape, &mut Vec::new(), &mut violations);
             return violations;
         }
         let mut violations: Vec<SchemaViolation> = self
@@ -77,48 +77,65 @@ impl RecordSchema {
 /// Checks what the JSON Schema cannot: that every date is a real calendar
 /// date or date-time (no February 30, no hour 25, no offset beyond ±24:00)
 /// and that every number fits a 64-bit float.
-fn check_values(
-    value: &Value,
+///
+/// `path` contains the steps from the record root to `value`. A pointer is
+/// built from it only for a violation, because nearly every record has none.
+fn check_values<'v>(
+    value: &'v Value,
     shape: &Shape,
-    pointer: &mut String,
+    path: &mut Vec<PathStep<'v>>,
     out: &mut Vec<SchemaViolation>,
 ) {
-    let field = || pointer.trim_start_matches('/').replace('/', ".");
     match (value, shape) {
         (Value::Object(map), Shape::Object(props)) => {
             for (key, child) in map {
                 if let Some(child_shape) = props.get(key) {
-                    let len = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(&crate::record::escape_pointer_token(key));
-                    check_values(child, child_shape, pointer, out);
-                    pointer.truncate(len);
+                    path.push(PathStep::Key(key));
+                    check_values(child, child_shape, path, out);
+                    path.pop();
                 }
             }
         }
         (Value::Array(items), Shape::Array(item_shape)) => {
             for (index, child) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push_str(&format!("/{index}"));
-                check_values(child, item_shape, pointer, out);
-                pointer.truncate(len);
+                path.push(PathStep::Index(index));
+                check_values(child, item_shape, path, out);
+                path.pop();
             }
         }
         (Value::String(text), Shape::Scalar(ScalarKind::Date))
             if Temporal::parse(text).is_none() =>
         {
-            out.push(SchemaViolation {
-                pointer: pointer.clone(),
-                message: format!("{} is not a real calendar date or time", field()),
-            });
+            out.push(violation(path, "is not a real calendar date or time"));
         }
         (Value::Number(number), _) if !number.as_f64().is_some_and(f64::is_finite) => {
-            out.push(SchemaViolation {
-                pointer: pointer.clone(),
-                message: format!("{} is a number out of range", field()),
-            });
+            out.push(violation(path, "is a number out of range"));
         }
         _ => {}
+    }
+}
+
+/// One step from a record's root to one of its values.
+enum PathStep<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+/// Builds the violation at `path`, naming the field in dotted form.
+fn violation(path: &[PathStep<'_>], problem: &str) -> SchemaViolation {
+    let mut pointer = String::new();
+    for step in path {
+        match step {
+            PathStep::Key(key) => crate::source::push_pointer_token(&mut pointer, key),
+            PathStep::Index(index) => {
+                crate::source::push_pointer_token(&mut pointer, &index.to_string())
+            }
+        }
+    }
+    let field = pointer.trim_start_matches('/').replace('/', ".");
+    SchemaViolation {
+        message: format!("{field} {problem}"),
+        pointer,
     }
 }
 

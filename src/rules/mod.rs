@@ -19,6 +19,8 @@ use std::sync::Arc;
 use jiff::civil::Date;
 
 pub use compile::compile_pack;
+#[cfg(test)]
+pub(crate) use compile::select_steps;
 pub use denial::{
     unprocessable_reason, DenialCode, DenialMatch, DenialQuery, RefCondition, GROUP_CODES,
 };

@@ -12,7 +12,9 @@
 //! - [`check_utf8`] finds the first invalid UTF-8 byte with its line and
 //!   column, and strips a byte order mark, which `serde_json` rejects.
 //! - [`find_duplicate_keys`] reports member names that occur twice in one
-//!   object, where `serde_json` silently keeps the last value.
+//!   object, where `serde_json` silently keeps the last value. The loader
+//!   parses with [`crate::input::parse_value`], which notes duplicates in
+//!   the same pass, and runs this scan only on documents that have one.
 //! - [`split_documents`] finds several concatenated documents in one file,
 //!   which `serde_json` reports only as "trailing characters".
 //! - [`max_depth_exceeds`] finds nesting deeper than a limit, so the loader

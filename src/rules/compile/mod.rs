@@ -11,6 +11,8 @@ pub(crate) use self::examples::as_record as example_record;
 use jiff::civil::Date;
 
 use self::condition::compile_condition;
+#[cfg(test)]
+pub(crate) use self::path::select_steps;
 use self::path::ShapeScope;
 use super::error::{RuleFileError, RuleProblem};
 use super::shape::Shape;

@@ -3,7 +3,7 @@
 use rsonpath_syntax::{Index, Segment, Selector, SingularSegment};
 use serde_json_path::JsonPath;
 
-use crate::rules::condition::{FieldPath, PathToken, Scope, Selection};
+use crate::rules::condition::{FieldPath, PathToken, Scope, SelectStep, Selection};
 use crate::rules::shape::{walk_query, walk_singular, PathMismatch, Shape};
 use crate::yaml::{Node, YamlError};
 
@@ -101,6 +101,7 @@ pub fn compile_selection(
         scope: path_scope,
         query: compiled,
         anchor,
+        steps: select_steps(syntax.segments()),
     };
     if is_unknown(start) {
         return Ok((selection, any_shape()));
@@ -112,6 +113,22 @@ pub fn compile_selection(
         _ => any_shape(),
     };
     Ok((selection, item_shape))
+}
+
+/// Returns the segments as plain steps when each one is a child segment
+/// with a single name or wildcard selector; `None` for any other query.
+pub(crate) fn select_steps(segments: &[Segment]) -> Option<Vec<SelectStep>> {
+    segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Child(selectors) if selectors.len() == 1 => match &selectors[0] {
+                Selector::Name(name) => Some(SelectStep::Name(name.unquoted().to_string())),
+                Selector::Wildcard => Some(SelectStep::Wildcard),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// Compiles a field path, which must be singular, and returns the shape of
