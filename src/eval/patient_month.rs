@@ -79,6 +79,19 @@ pub struct PatientMonths<'r> {
     spill: Spill,
     /// The first failure to store a record; reported by [`PatientMonths::finish_each`].
     failure: Option<String>,
+    /// Where reading the groups has got to.
+    cursor: Cursor,
+}
+
+/// The rule whose groups are being read, and the next group's start.
+#[derive(Default)]
+struct Cursor {
+    /// The bit of the next rule in [`MonthPlan::rules_list`].
+    next_bit: usize,
+    pack: usize,
+    rule: usize,
+    order: Vec<u32>,
+    position: usize,
 }
 
 /// One kept record: where it is stored (or its index in
@@ -499,6 +512,7 @@ impl<'r> PatientMonths<'r> {
             files: Vec::new(),
             spill: Spill::default(),
             failure: None,
+            cursor: Cursor::default(),
         }
     }
 
@@ -628,53 +642,82 @@ impl<'r> PatientMonths<'r> {
         })
     }
 
-    /// The groups to evaluate, in pack, rule, patient and month order. Each
-    /// is read with [`PatientMonths::read_group`] and evaluated with
-    /// [`MonthPlan::evaluate_group`], which can run on several threads.
-    pub fn groups(&self) -> Vec<GroupJob> {
-        let mut jobs = Vec::new();
-        for (bit, &(pack, rule)) in self.plan.rules_list.iter().enumerate() {
-            let mut order: Vec<u32> = (0..self.kept.len() as u32)
-                .filter(|&i| self.kept[i as usize].rules & (1 << bit) != 0)
-                .collect();
-            let kept = &self.kept;
-            let names = &self.patient_names;
-            order.sort_by(|&a, &b| {
-                let (x, y) = (&kept[a as usize], &kept[b as usize]);
-                let month = |k: &Kept| (k.month != 0).then_some(k.month);
-                (&names[x.patient as usize], month(x), a).cmp(&(
-                    &names[y.patient as usize],
-                    month(y),
-                    b,
-                ))
-            });
-            let mut start = 0;
-            while start < order.len() {
-                let first = &kept[order[start] as usize];
-                let key = (first.patient, first.month);
-                let mut end = start + 1;
-                while end < order.len() {
-                    let k = &kept[order[end] as usize];
-                    if (k.patient, k.month) != key {
-                        break;
-                    }
-                    end += 1;
-                }
-                jobs.push(GroupJob {
-                    pack,
-                    rule,
-                    patient: names[key.0 as usize].clone(),
-                    month: (key.1 != 0).then_some(key.1),
-                    members: order[start..end].iter().map(|&i| i as usize).collect(),
-                });
-                start = end;
-            }
+    /// Reads the records of the next groups to evaluate, at most `max`
+    /// groups, in pack, rule, patient and month order; empty once every
+    /// group was read. Each is evaluated with [`MonthPlan::evaluate_group`],
+    /// which can run on several threads. Only the order of one rule's
+    /// records (4 bytes each) is held besides the groups returned.
+    pub fn read_groups(&mut self, max: usize) -> Vec<ReadGroup> {
+        let mut reads = Vec::new();
+        while reads.len() < max {
+            let Some(job) = self.next_group() else { break };
+            reads.push(self.read_group(job));
         }
-        jobs
+        reads
+    }
+
+    /// The next group of the current rule, moving to the next rule when
+    /// one is done.
+    fn next_group(&mut self) -> Option<GroupJob> {
+        loop {
+            if self.cursor.position < self.cursor.order.len() {
+                break;
+            }
+            let bit = self.cursor.next_bit;
+            let &(pack, rule) = self.plan.rules_list.get(bit)?;
+            self.cursor = Cursor {
+                next_bit: bit + 1,
+                pack,
+                rule,
+                order: self.sorted_members(bit),
+                position: 0,
+            };
+        }
+        let kept = &self.kept;
+        let order = &self.cursor.order;
+        let start = self.cursor.position;
+        let first = &kept[order[start] as usize];
+        let key = (first.patient, first.month);
+        let mut end = start + 1;
+        while end < order.len() {
+            let k = &kept[order[end] as usize];
+            if (k.patient, k.month) != key {
+                break;
+            }
+            end += 1;
+        }
+        self.cursor.position = end;
+        Some(GroupJob {
+            pack: self.cursor.pack,
+            rule: self.cursor.rule,
+            patient: self.patient_names[key.0 as usize].clone(),
+            month: (key.1 != 0).then_some(key.1),
+            members: order[start..end].iter().map(|&i| i as usize).collect(),
+        })
+    }
+
+    /// The kept records in the group of rule `bit`, by patient, month and
+    /// the order they were added.
+    fn sorted_members(&self, bit: usize) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.kept.len() as u32)
+            .filter(|&i| self.kept[i as usize].rules & (1 << bit) != 0)
+            .collect();
+        let kept = &self.kept;
+        let names = &self.patient_names;
+        order.sort_by(|&a, &b| {
+            let (x, y) = (&kept[a as usize], &kept[b as usize]);
+            let month = |k: &Kept| (k.month != 0).then_some(k.month);
+            (&names[x.patient as usize], month(x), a).cmp(&(
+                &names[y.patient as usize],
+                month(y),
+                b,
+            ))
+        });
+        order
     }
 
     /// Reads the stored records of one group.
-    pub fn read_group(&mut self, job: GroupJob) -> ReadGroup {
+    fn read_group(&mut self, job: GroupJob) -> ReadGroup {
         let mut raws = Vec::with_capacity(job.members.len());
         let mut failure = None;
         for &index in &job.members {
@@ -715,7 +758,7 @@ impl<'r> PatientMonths<'r> {
         mut each: impl FnMut(PatientMonthResult, &[KeptRecord]),
     ) -> Option<String> {
         let mut failure = self.failure.take();
-        for job in self.groups() {
+        while let Some(job) = self.next_group() {
             let read = self.read_group(job);
             let evaluated = self.plan.evaluate_group(read);
             if let Some(error) = evaluated.failure {

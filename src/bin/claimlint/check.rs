@@ -544,14 +544,13 @@ fn report_patient_months<'r>(
     if let Some(failure) = months.take_failure() {
         run.store.failure.get_or_insert(failure);
     }
-    let jobs = months.groups();
-    for chunk in jobs.chunks(GROUP_BATCH) {
+    loop {
         // Reading the stored records is serial; decoding, evaluating and
         // locating the findings run on the workers.
-        let reads: Vec<ReadGroup> = chunk
-            .iter()
-            .map(|job| months.read_group(job.clone()))
-            .collect();
+        let reads: Vec<ReadGroup> = months.read_groups(GROUP_BATCH);
+        if reads.is_empty() {
+            break;
+        }
         let plan = months.plan();
         let work = |read: ReadGroup| {
             let evaluated = plan.evaluate_group(read);
