@@ -164,7 +164,15 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
     let (sender, batches) = mpsc::sync_channel::<Vec<(Arc<Source>, Document)>>(2);
     std::thread::scope(|scope| {
         let inputs = discovered.inputs;
-        scope.spawn(move || read_inputs(inputs, &sender));
+        let reader = std::thread::Builder::new()
+            .name("claimlint-read".to_string())
+            .spawn_scoped(scope, move || read_inputs(inputs, &sender));
+        if let Err(error) = reader {
+            // Without the reader thread nothing is read; say so.
+            run.store
+                .failure
+                .get_or_insert(format!("cannot start the input reader thread: {error}"));
+        }
         for batch in batches {
             let bytes: usize = batch.iter().map(|(_, d)| document_bytes(d)).sum();
             let results: Vec<DocResult> = match &pool {
