@@ -514,3 +514,26 @@ fn invalid_baseline_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(stdout.contains("invalid baseline file"), "{stdout}");
 }
+
+#[test]
+fn ndjson_lists_input_problems_on_stderr() {
+    let output = Command::cargo_bin("claimlint")
+        .unwrap()
+        .args(["check", "-", "--format", "ndjson"])
+        .write_stdin("{\"bad\n")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty(), "no findings to print");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error: <stdin>:2:1: invalid JSON"),
+        "{stderr}"
+    );
+    assert!(
+        first.ends_with("[claimlint::input::invalid-json]"),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with("1 input error in 1 input\n"), "{stderr}");
+}

@@ -217,7 +217,11 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
     };
     let failures = write_outputs(&settings, &report, &mut run);
     let is_human = settings.format == Format::Human;
+    // NDJSON and GitLab reports hold findings only, so their input problems
+    // are listed on stderr, where a map step's caller sees them.
+    let problems_elsewhere = matches!(settings.format, Format::Ndjson | Format::Gitlab);
     let notes = [
+        problems_elsewhere.then(|| pipeline::input_problem_lines(&report)),
         (!settings.quiet).then(|| pipeline::suppression_warning_lines(&report)),
         settings
             .statistics

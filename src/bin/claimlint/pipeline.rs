@@ -303,6 +303,30 @@ pub fn statistics_text(stats: &[claimlint::report::RuleCount]) -> String {
         .collect()
 }
 
+/// Input problems as `error: file:line:column: message` lines (`warning:`
+/// for FHIR data left out), for formats whose report has no place for them.
+pub fn input_problem_lines(report: &CheckReport) -> String {
+    report
+        .input_problems
+        .iter()
+        .map(|problem| {
+            let level = match problem.level {
+                claimlint::report::ProblemLevel::Error => "error",
+                claimlint::report::ProblemLevel::Warning => "warning",
+            };
+            let position = match (problem.line, problem.column) {
+                (Some(line), Some(column)) => format!(":{line}:{column}"),
+                (Some(line), None) => format!(":{line}"),
+                _ => String::new(),
+            };
+            format!(
+                "{level}: {}{position}: {} [{}]\n",
+                problem.file, problem.message, problem.code
+            )
+        })
+        .collect()
+}
+
 /// Warnings about stale suppression entries, as `file:line:column: message`.
 pub fn suppression_warning_lines(report: &CheckReport) -> String {
     report
