@@ -213,6 +213,29 @@ fn input_error_in_one_shard_exits_2() {
 }
 
 #[test]
+fn truncated_gzip_input_exits_2() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let input = shipped_examples(dir.path());
+    let status = Command::new("gzip")
+        .arg("-k")
+        .arg(&input)
+        .status()
+        .expect("gzip runs");
+    assert!(status.success());
+    let gz = input.with_extension("ndjson.gz");
+    let bytes = fs::read(&gz).expect("gzip output");
+    fs::write(&gz, &bytes[..bytes.len() / 2]).expect("truncate");
+
+    let (status, findings, stderr) = check_sharded(&gz, &["-n", "2"], &[]);
+    assert_eq!(status, 2, "stderr:\n{stderr}");
+    assert!(findings.is_empty());
+    assert!(stderr.contains("cannot read every input"), "stderr:\n{stderr}");
+}
+
+#[test]
 fn compliant_records_exit_0() {
     if skip() {
         return;

@@ -116,7 +116,12 @@ read_inputs() {
 # shard unchanged. Whitespace-only lines are dropped, because claimlint skips
 # them and a shard of only such lines would be rejected as empty.
 write_shards() {
-    read_inputs | awk '!/^[ \t\r]*$/' >"$workdir/all.ndjson"
+    # An input that cannot be read (a truncated .gz, say) is an input
+    # error, exit 2, like claimlint's own.
+    if ! read_inputs | awk '!/^[ \t\r]*$/' >"$workdir/all.ndjson"; then
+        echo "shard-and-check.sh: cannot read every input; nothing was checked" >&2
+        exit 2
+    fi
     if [[ $by == lines ]]; then
         split -n "l/$shards" -a 3 -d --additional-suffix=.ndjson \
             "$workdir/all.ndjson" "$workdir/shard-"
