@@ -13,7 +13,7 @@ use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 /// Bytes kept in memory before the store moves to a temporary file.
 pub const DEFAULT_MEMORY_LIMIT: usize = 4 * 1024 * 1024;
 
-/// Where one stored entry is.
+/// The position and length of one stored entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Slot {
     offset: u64,

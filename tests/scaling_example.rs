@@ -232,7 +232,10 @@ fn truncated_gzip_input_exits_2() {
     let (status, findings, stderr) = check_sharded(&gz, &["-n", "2"], &[]);
     assert_eq!(status, 2, "stderr:\n{stderr}");
     assert!(findings.is_empty());
-    assert!(stderr.contains("cannot read every input"), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("cannot read every input"),
+        "stderr:\n{stderr}"
+    );
 }
 
 #[test]

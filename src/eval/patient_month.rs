@@ -23,7 +23,7 @@ use crate::rules::condition::{Aggregate, CondNode, Condition, FieldTest, Quantit
 use crate::rules::{Pack, RuleScope, RuleSet};
 use crate::spill::{Slot, Spill};
 
-/// Which patient-month rules apply, and which parts of a record they read.
+/// The patient-month rules that apply and the parts of a record they read.
 /// Deciding whether a record joins a group ([`MonthPlan::join`]) needs
 /// only this, so it can run on any thread.
 #[derive(Clone)]

@@ -168,7 +168,7 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
             .name("claimlint-read".to_string())
             .spawn_scoped(scope, move || read_inputs(inputs, &sender));
         if let Err(error) = reader {
-            // Without the reader thread nothing is read; say so.
+            // Without the reader thread nothing is read, so the run fails.
             run.store
                 .failure
                 .get_or_insert(format!("cannot start the input reader thread: {error}"));

@@ -24,7 +24,7 @@ use claimlint::source::LineIndex;
 use crate::render::Renderer;
 use crate::report::{self, SourceCache};
 
-/// What each finding must be prepared for, from the run's outputs.
+/// The renderings each finding needs, from the run's outputs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Needs {
     /// The human report on stdout, with source snippets.

@@ -13,7 +13,7 @@ use claimlint::spill::{Slot, Spill};
 
 use crate::checker::Prepared;
 
-/// Which rendering of a finding to read back.
+/// One of the renderings kept for each finding.
 #[derive(Debug, Clone, Copy)]
 pub enum Part {
     Human = 0,
