@@ -146,8 +146,7 @@ fn progress_shows_on_a_terminal_only() {
         println!("skipped: `script` (util-linux) is not installed");
         return;
     };
-    // The debug build takes well over the one-second delay on 1,040
-    // records, so the progress line appears, and is cleared at the end.
+    // The first batch is always shown, and the line is cleared at the end.
     assert!(
         terminal.contains("records,") && terminal.contains("MB read"),
         "{terminal:?}"
@@ -155,7 +154,7 @@ fn progress_shows_on_a_terminal_only() {
     assert!(terminal.contains("\r\u{1b}[K"), "{terminal:?}");
     let in_ci = on_terminal(dir.path(), true).unwrap_or_default();
     assert!(!in_ci.contains("MB read"), "progress in CI: {in_ci:?}");
-    // With stderr piped, nothing but the summary line.
+    // With stderr piped: the input problems and the summary, no progress.
     let output = Command::cargo_bin("claimlint")
         .unwrap()
         .current_dir(dir.path())

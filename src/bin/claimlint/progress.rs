@@ -6,10 +6,10 @@ use std::cell::Cell;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-/// Time between two updates of the progress line.
+/// Time between two updates of the progress line. The first batch of
+/// documents is always shown, and the line is cleared at the end, so a
+/// short run leaves nothing behind.
 const INTERVAL: Duration = Duration::from_millis(250);
-/// Runs shorter than this never show progress.
-const DELAY: Duration = Duration::from_secs(1);
 
 pub struct Progress {
     enabled: bool,
@@ -42,11 +42,10 @@ impl Progress {
         }
         let now = Instant::now();
         let elapsed = now.duration_since(self.started);
-        if elapsed < DELAY
-            || self
-                .last
-                .get()
-                .is_some_and(|t| now.duration_since(t) < INTERVAL)
+        if self
+            .last
+            .get()
+            .is_some_and(|t| now.duration_since(t) < INTERVAL)
         {
             return;
         }
