@@ -173,25 +173,48 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
                 .failure
                 .get_or_insert(format!("cannot start the input reader thread: {error}"));
         }
+        // With a pool, the results of one batch are taken in order while
+        // the workers check the next one.
+        let mut pending: Option<(Vec<DocResult>, usize)> = None;
         for batch in batches {
             let bytes: usize = batch.iter().map(|(_, d)| document_bytes(d)).sum();
-            let results: Vec<DocResult> = match &pool {
-                Some(pool) => pool.install(|| {
-                    batch
-                        .into_par_iter()
+            let check = |batch: Vec<(Arc<Source>, Document)>| -> Vec<DocResult> {
+                batch
+                    .into_par_iter()
+                    .map(|(source, document)| checker::check_document(&shared, &source, document))
+                    .collect()
+            };
+            match &pool {
+                Some(pool) => {
+                    let previous = pending.take();
+                    let previous_bytes = previous.as_ref().map_or(0, |(_, bytes)| *bytes);
+                    let (results, ()) = pool.install(|| {
+                        rayon::join(
+                            || check(batch),
+                            || {
+                                if let Some((results, _)) = previous {
+                                    run.accept_all(results);
+                                }
+                            },
+                        )
+                    });
+                    progress.update(run.records, previous_bytes);
+                    pending = Some((results, bytes));
+                }
+                None => {
+                    let results = batch
+                        .into_iter()
                         .map(|(source, document)| {
                             checker::check_document(&shared, &source, document)
                         })
-                        .collect()
-                }),
-                None => batch
-                    .into_iter()
-                    .map(|(source, document)| checker::check_document(&shared, &source, document))
-                    .collect(),
-            };
-            for result in results {
-                run.accept(result);
+                        .collect();
+                    run.accept_all(results);
+                    progress.update(run.records, bytes);
+                }
             }
+        }
+        if let Some((results, bytes)) = pending {
+            run.accept_all(results);
             progress.update(run.records, bytes);
         }
     });
@@ -403,6 +426,12 @@ impl<'r> Run<'r> {
             baseline: BaselineSummary::default(),
             entries: Vec::new(),
             needs,
+        }
+    }
+
+    fn accept_all(&mut self, results: Vec<DocResult>) {
+        for result in results {
+            self.accept(result);
         }
     }
 
