@@ -119,6 +119,10 @@ fn zero_threads_is_refused() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("--threads"), "{stderr}");
+    assert!(
+        stderr.contains("the number of threads must be at least 1"),
+        "{stderr}"
+    );
 }
 
 /// Runs `check` in a pseudo-terminal made by `script`, so that stderr is a

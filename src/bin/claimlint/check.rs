@@ -59,7 +59,7 @@ pub struct CheckArgs {
 
     /// Worker threads for parsing and checking [default: RAYON_NUM_THREADS,
     /// or one per core]. The report is the same whatever the number.
-    #[arg(long, short = 'j', value_name = "N")]
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_threads)]
     threads: Option<std::num::NonZeroUsize>,
 
     #[command(flatten)]
@@ -266,6 +266,17 @@ pub fn run(args: CheckArgs, renderer: &Renderer) -> ExitStatus {
         run.store.tally.highest,
         !failures.is_empty(),
     )
+}
+
+/// Parses `--threads`: a whole number of at least 1.
+fn parse_threads(text: &str) -> Result<std::num::NonZeroUsize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) => std::num::NonZeroUsize::new(n)
+            .ok_or_else(|| "the number of threads must be at least 1".to_string()),
+        Err(_) => Err(format!(
+            "`{text}` is not a number of threads; give a whole number of at least 1"
+        )),
+    }
 }
 
 /// The worker pool: `None` for one thread, which checks on the calling
