@@ -165,25 +165,32 @@ fn load_ndjson(name: &Arc<str>, text: &str, schema: &RecordSchema, loaded: &mut 
             continue;
         }
         loaded.documents += 1;
-        let number = index + 1;
-        match parse_value(line) {
-            Ok(parsed) => {
-                let duplicates = duplicate_key_errors(name, Some(number), line, &parsed);
-                if duplicates.is_empty() {
-                    classify(
-                        parsed.value,
-                        Origin::new(name.clone(), Some(number), ""),
-                        schema,
-                        loaded,
-                    );
-                } else {
-                    loaded.errors.extend(duplicates);
-                }
+        load_line(name, index + 1, line, schema, loaded);
+    }
+}
+
+/// Parses one NDJSON line (1-based `number`) and classifies it into
+/// `loaded`, or reports why it cannot be read.
+fn load_line(
+    name: &Arc<str>,
+    number: usize,
+    line: &str,
+    schema: &RecordSchema,
+    loaded: &mut LoadedFile,
+) {
+    match parse_value(line) {
+        Ok(parsed) => {
+            let duplicates = duplicate_key_errors(name, Some(number), line, &parsed);
+            if duplicates.is_empty() {
+                let origin = Origin::new(name.clone(), Some(number), "");
+                classify(parsed.value, origin, schema, loaded);
+            } else {
+                loaded.errors.extend(duplicates);
             }
-            Err(error) => loaded
-                .errors
-                .push(parse_error(name, Some(number), line, &error)),
         }
+        Err(error) => loaded
+            .errors
+            .push(parse_error(name, Some(number), line, &error)),
     }
 }
 

@@ -6,10 +6,7 @@ use std::sync::Arc;
 
 use flate2::bufread::MultiGzDecoder;
 
-use super::{
-    classify, duplicate_key_errors, load_file, parse_error, Framing, InputError, InputErrorKind,
-    LoadedFile,
-};
+use super::{load_file, Framing, InputError, InputErrorKind, LoadedFile};
 use crate::record::{Origin, Record, RecordSchema};
 
 /// The first two bytes of every gzip member (RFC 1952).
@@ -349,11 +346,7 @@ pub fn load_ndjson_line(
         documents: 1,
         ..LoadedFile::default()
     };
-    let mut records = Vec::new();
-    load_line(name, number, text, schema, &mut loaded, &mut |r| {
-        records.push(r)
-    });
-    loaded.records = records;
+    super::load_line(name, number, text, schema, &mut loaded);
     loaded
 }
 
@@ -367,35 +360,6 @@ pub fn load_document(name: &Arc<str>, document: Document, schema: &RecordSchema)
             errors: vec![error],
             ..LoadedFile::default()
         },
-    }
-}
-
-fn load_line(
-    name: &Arc<str>,
-    number: usize,
-    text: &str,
-    schema: &RecordSchema,
-    loaded: &mut LoadedFile,
-    on_record: &mut dyn FnMut(Record),
-) {
-    match super::parse_value(text) {
-        Ok(parsed) => {
-            let duplicates = duplicate_key_errors(name, Some(number), text, &parsed);
-            if duplicates.is_empty() {
-                classify(
-                    parsed.value,
-                    Origin::new(name.clone(), Some(number), ""),
-                    schema,
-                    loaded,
-                );
-                loaded.records.drain(..).for_each(on_record);
-            } else {
-                loaded.errors.extend(duplicates);
-            }
-        }
-        Err(error) => loaded
-            .errors
-            .push(parse_error(name, Some(number), text, &error)),
     }
 }
 

@@ -279,8 +279,8 @@ fn parse_threads(text: &str) -> Result<std::num::NonZeroUsize, String> {
     }
 }
 
-/// The worker pool: `None` for one thread, which checks on the calling
-/// thread.
+/// Builds the worker pool, or returns `None` for one thread, which checks
+/// on the calling thread.
 fn thread_pool(
     threads: Option<std::num::NonZeroUsize>,
 ) -> Result<Option<rayon::ThreadPool>, rayon::ThreadPoolBuildError> {
@@ -303,7 +303,7 @@ fn thread_pool(
         .map(Some)
 }
 
-/// What each finding must be prepared for.
+/// Returns the renderings each finding needs for the run's outputs.
 fn needs(settings: &Settings) -> Needs {
     let mut needs = Needs {
         baseline_entries: settings.baseline.is_some() || settings.write_baseline.is_some(),
@@ -387,7 +387,7 @@ fn read_inputs(inputs: Vec<Input>, sender: &mpsc::SyncSender<Vec<(Arc<Source>, D
     }
 }
 
-/// What the run has gathered so far, on the main thread.
+/// The results gathered so far, on the main thread.
 struct Run<'r> {
     files: usize,
     skipped: usize,
@@ -401,8 +401,8 @@ struct Run<'r> {
     /// Where the first copy of each encounter was read, by a 128-bit hash
     /// of its id: (index in `seen_files`, NDJSON line or 0).
     // NOTE: two different ids with the same 128-bit hash would be taken for
-    // a duplicate; at 2^-128 per pair this is far below any hardware error
-    // rate, and it keeps 24 bytes per record instead of the id and origin.
+    // a duplicate. At 2^-128 per pair this is far below any hardware error
+    // rate, and the hash keeps 24 bytes per record instead of id and origin.
     seen: HashMap<u128, (u32, u32)>,
     seen_files: Vec<Arc<str>>,
     outcomes: Vec<RecordOutcome>,
@@ -457,7 +457,7 @@ impl<'r> Run<'r> {
     /// Takes one checked record, unless an encounter with the same id was
     /// already read: a second copy is reported and not counted, so that one
     /// encounter read twice is not taken for two services.
-    fn accept_record(&mut self, checked: Checked) {
+    fn accept_record(&mut self, mut checked: Checked) {
         let key = id_hash(&checked.id);
         if let Some(&(file, line)) = self.seen.get(&key) {
             let file = self
@@ -499,19 +499,25 @@ impl<'r> Run<'r> {
         if checked.not_applicable {
             self.not_applicable += 1;
         }
-        if let Some(outcome) = checked.outcome {
+        if let Some(outcome) = checked.outcome.take() {
             self.outcome_index.insert(
                 (checked.origin.file.clone(), checked.id.as_str().into()),
                 self.outcomes.len(),
             );
             self.outcomes.push(outcome);
         }
-        self.baseline.unchanged += checked.unchanged;
-        self.entries.extend(checked.entries);
-        if let Some(mut joined) = checked.joined {
+        if let Some(mut joined) = checked.joined.take() {
             joined.sequence = sequence;
             self.months.push(joined);
         }
+        self.keep_findings(checked, sequence);
+    }
+
+    /// Keeps a checked record's findings and baseline entries, and counts
+    /// them for the baseline comparison and the suppressions used.
+    fn keep_findings(&mut self, checked: Checked, sequence: u32) {
+        self.baseline.unchanged += checked.unchanged;
+        self.entries.extend(checked.entries);
         for prepared in checked.findings {
             match prepared.suppression {
                 Some(index) => self.suppressions_used.push(index),
@@ -522,7 +528,7 @@ impl<'r> Run<'r> {
     }
 }
 
-/// A 128-bit hash of an encounter id, from two 64-bit SipHash runs with
+/// Hashes an encounter id to 128 bits with two 64-bit SipHash runs with
 /// fixed keys, so the same id always gives the same hash.
 fn id_hash(id: &str) -> u128 {
     use std::hash::{Hash, Hasher};
@@ -751,20 +757,12 @@ fn accept_group(
         group.prepared.push((checked, kept.sequence));
     }
     for (checked, sequence) in group.prepared {
-        run.baseline.unchanged += checked.unchanged;
-        run.entries.extend(checked.entries);
-        for prepared in checked.findings {
-            match prepared.suppression {
-                Some(index) => run.suppressions_used.push(index),
-                None => run.baseline.new += 1,
-            }
-            run.store.push(prepared, sequence);
-        }
+        run.keep_findings(checked, sequence);
     }
 }
 
-/// The text of a kept record's document and its NDJSON line number: kept
-/// with the record, or read again from its file.
+/// Returns the text of a kept record's document and its NDJSON line
+/// number, from the record or read again from its file.
 fn kept_text(kept: &KeptRecord) -> Option<(String, Option<usize>)> {
     let line = kept.record.origin.line;
     if let Some(text) = &kept.source_text {

@@ -51,7 +51,8 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// The number of active findings of each rule, most frequent first.
+    /// Returns the number of active findings of each rule, most frequent
+    /// first.
     pub fn statistics(&self) -> Vec<RuleCount> {
         let mut counts: Vec<RuleCount> = self
             .per_rule
@@ -167,49 +168,32 @@ impl Store {
         });
     }
 
-    /// Item indexes in the order of the JSON-like reports: file, position
-    /// (unlocated first), record (in input order), rule code.
+    /// Returns the item indexes in the order of the JSON-like reports:
+    /// file, position (unlocated first), record (in input order), rule code.
     pub fn report_order(&self) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.items.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (a, b) = (&self.items[a], &self.items[b]);
-            let position = |i: &Item| (i.line != u32::MAX).then_some((i.line, i.column));
-            (
-                &self.files[a.file as usize],
-                position(a),
-                a.sequence,
-                &self.codes[a.code as usize],
-            )
-                .cmp(&(
-                    &self.files[b.file as usize],
-                    position(b),
-                    b.sequence,
-                    &self.codes[b.code as usize],
-                ))
-        });
-        order
+        self.order_by(|item| (item.line != u32::MAX).then_some((item.line, item.column)))
     }
 
-    /// Item indexes in the order of the human report: by record (file,
-    /// line, input order), then rule code.
+    /// Returns the item indexes in the order of the human report: by record
+    /// (file, line, input order), then rule code.
     pub fn human_order(&self) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.items.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (a, b) = (&self.items[a], &self.items[b]);
-            let line = |i: &Item| i.record_line.checked_sub(1);
+        self.order_by(|item| item.record_line.checked_sub(1))
+    }
+
+    /// Sorts the item indexes by file, then `place`, then record sequence
+    /// and rule code.
+    fn order_by<P: Ord>(&self, place: impl Fn(&Item) -> P) -> Vec<usize> {
+        let key = |index: usize| {
+            let item = &self.items[index];
             (
-                &self.files[a.file as usize],
-                line(a),
-                a.sequence,
-                &self.codes[a.code as usize],
+                &self.files[item.file as usize],
+                place(item),
+                item.sequence,
+                &self.codes[item.code as usize],
             )
-                .cmp(&(
-                    &self.files[b.file as usize],
-                    line(b),
-                    b.sequence,
-                    &self.codes[b.code as usize],
-                ))
-        });
+        };
+        let mut order: Vec<usize> = (0..self.items.len()).collect();
+        order.sort_by(|&a, &b| key(a).cmp(&key(b)));
         order
     }
 
@@ -246,8 +230,8 @@ impl Store {
         Ok(())
     }
 
-    /// The whole findings in `order`, for the formats that render from the
-    /// whole report. Empty unless findings were prepared whole.
+    /// Returns the whole findings in `order`, for the formats that render
+    /// from the whole report. It is empty unless findings were prepared whole.
     pub fn reported(&self, order: &[usize]) -> Vec<ReportedFinding> {
         order
             .iter()
