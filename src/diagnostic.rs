@@ -176,7 +176,7 @@ impl SourceDiagnostic {
 
 impl SourceDiagnostic {
     /// Attaches one line of a file, such as an NDJSON record, and a labelled
-    /// span in it; `line` is the line's 0-based number in the file. Only
+    /// span in it. `line` is the line's 0-based number in the file. Only
     /// that line is shown (an excerpt of it when it is long), so a report
     /// about one record never shows its neighbours.
     pub fn with_line_source(

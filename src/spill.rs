@@ -22,13 +22,13 @@ pub struct Slot {
 
 impl Slot {
     /// Rebuilds a slot from its parts, as [`Slot::offset`] and
-    /// [`Slot::len`] return them; reading a slot that did not come from the
+    /// [`Slot::len`] return them. Reading a slot that did not come from the
     /// store is an error, not undefined behaviour.
     pub fn new(offset: u64, len: u32) -> Slot {
         Slot { offset, len }
     }
 
-    /// Where the entry starts in the store.
+    /// Returns the offset where the entry starts in the store.
     pub fn offset(&self) -> u64 {
         self.offset
     }
@@ -62,7 +62,7 @@ impl Default for Spill {
 }
 
 impl Spill {
-    /// A store that keeps up to `limit` bytes in memory.
+    /// Creates a store that keeps up to `limit` bytes in memory.
     pub fn new(limit: usize) -> Self {
         Spill {
             memory: Vec::new(),
@@ -178,7 +178,7 @@ mod tests {
     }
 
     #[test]
-    fn a_slot_from_elsewhere_is_an_error() {
+    fn read_of_foreign_slot_fails() {
         let mut big = Spill::new(100);
         big.push(&[0; 50]).unwrap();
         let far = big.push(b"x").unwrap();

@@ -37,7 +37,7 @@ fn check(dir: &Path, threads: &str, format: &str) -> (Option<i32>, String, Strin
     )
 }
 
-/// A folder of inputs that spans several batches: 1,000 NDJSON records (with
+/// Writes a folder of inputs that spans several batches: 1,000 NDJSON records (with
 /// findings, not-applicable records, patient-month groups across files, a
 /// broken line and a duplicate encounter), and single-record files.
 fn inputs(dir: &Path) {
@@ -78,7 +78,7 @@ fn inputs(dir: &Path) {
 }
 
 #[test]
-fn reports_are_the_same_on_any_number_of_threads() {
+fn reports_match_across_thread_counts() {
     let dir = tempfile::tempdir().unwrap();
     inputs(dir.path());
     for (format, counts) in [
@@ -150,14 +150,15 @@ fn progress_shows_on_a_terminal_only() {
         println!("skipped: `script` (util-linux) is not installed");
         return;
     };
+
     // The first batch is always shown, and the line is cleared at the end.
-    assert!(
-        terminal.contains("records,") && terminal.contains("MB read"),
-        "{terminal:?}"
-    );
+    assert!(terminal.contains("records,"), "{terminal:?}");
+    assert!(terminal.contains("MB read"), "{terminal:?}");
     assert!(terminal.contains("\r\u{1b}[K"), "{terminal:?}");
+
     let in_ci = on_terminal(dir.path(), true).unwrap_or_default();
     assert!(!in_ci.contains("MB read"), "progress in CI: {in_ci:?}");
+
     // With stderr piped: the input problems and the summary, no progress.
     let output = Command::cargo_bin("claimlint")
         .unwrap()

@@ -79,7 +79,7 @@ pub struct PatientMonths<'r> {
     spill: Spill,
     /// The first failure to store a record; reported by [`PatientMonths::finish_each`].
     failure: Option<String>,
-    /// Where reading the groups has got to.
+    /// The position of [`PatientMonths::read_groups`] among the groups.
     cursor: Cursor,
 }
 
@@ -203,9 +203,8 @@ impl<'r> MonthPlan<'r> {
                 }
             }
         }
-        // NOTE: rules past the 64th are not evaluated; no pack comes close
-        // (the shipped ones have two), and compile-time limits keep packs
-        // far smaller than that.
+        // NOTE: patient-month rules past the 64th are not evaluated, because
+        // a record's groups are a 64-bit mask. The shipped packs have two.
         group_rules.truncate(64);
         MonthPlan {
             rules,
@@ -303,7 +302,7 @@ impl<'r> MonthPlan<'r> {
     }
 }
 
-/// The stored form of a kept canonical record.
+/// Encodes a kept canonical record for the spill store.
 fn encode(record: &Record, source_text: Option<&str>) -> Result<Vec<u8>, String> {
     let blob = json!({
         "id": record.id,
@@ -516,7 +515,7 @@ impl<'r> PatientMonths<'r> {
         }
     }
 
-    /// The plan, for [`MonthPlan::join`] on other threads.
+    /// Returns the plan, for [`MonthPlan::join`] on other threads.
     pub fn plan(&self) -> &MonthPlan<'r> {
         &self.plan
     }
@@ -643,10 +642,11 @@ impl<'r> PatientMonths<'r> {
     }
 
     /// Reads the records of the next groups to evaluate, at most `max`
-    /// groups, in pack, rule, patient and month order; empty once every
-    /// group was read. Each is evaluated with [`MonthPlan::evaluate_group`],
-    /// which can run on several threads. Only the order of one rule's
-    /// records (4 bytes each) is held besides the groups returned.
+    /// groups, in pack, rule, patient and month order. The result is empty
+    /// once every group was read. Each group is evaluated with
+    /// [`MonthPlan::evaluate_group`], which can run on several threads.
+    /// Besides the groups returned, only one rule's record order is held
+    /// (4 bytes per record).
     pub fn read_groups(&mut self, max: usize) -> Vec<ReadGroup> {
         let mut reads = Vec::new();
         while reads.len() < max {
@@ -656,8 +656,8 @@ impl<'r> PatientMonths<'r> {
         reads
     }
 
-    /// The next group of the current rule, moving to the next rule when
-    /// one is done.
+    /// Returns the next group of the current rule, moving to the next rule
+    /// when one is done.
     fn next_group(&mut self) -> Option<GroupJob> {
         loop {
             if self.cursor.position < self.cursor.order.len() {
@@ -696,8 +696,8 @@ impl<'r> PatientMonths<'r> {
         })
     }
 
-    /// The kept records in the group of rule `bit`, by patient, month and
-    /// the order they were added.
+    /// Returns the kept records in the groups of rule `bit`, sorted by
+    /// patient, month and the order they were added.
     fn sorted_members(&self, bit: usize) -> Vec<u32> {
         let mut order: Vec<u32> = (0..self.kept.len() as u32)
             .filter(|&i| self.kept[i as usize].rules & (1 << bit) != 0)

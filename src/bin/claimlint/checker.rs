@@ -356,7 +356,7 @@ pub fn prepare(
     checked.findings.push(prepared);
 }
 
-/// One line of `--output human=FILE`.
+/// Formats one line of `--output human=FILE`.
 fn human_line(reported: &ReportedFinding) -> String {
     let finding = &reported.finding;
     let position = reported
@@ -437,8 +437,8 @@ fn locate_and_render(
     }
 }
 
-/// The span to label for `pointer` in a document: the key of a container
-/// member, the value of a scalar, or the document's start.
+/// Returns the span to label for `pointer` in a document: the key of a
+/// container member, the value of a scalar, or the document's start.
 fn span_of(text: &str, pointer: &str) -> std::ops::Range<usize> {
     match claimlint::source::locate_pointer_within(text, 0..text.len(), pointer) {
         Some(located) => report::label_span(text, located),
@@ -446,7 +446,8 @@ fn span_of(text: &str, pointer: &str) -> std::ops::Range<usize> {
     }
 }
 
-/// The snippet text of the document: masked once, unless `--show-phi`.
+/// Returns the snippet text of the document, masked once unless
+/// `--show-phi` is given.
 fn snippet(shared: &Shared<'_>, text: &str, masked: &mut Masked) -> Arc<str> {
     if shared.show_phi {
         return Arc::from(text);
@@ -528,7 +529,7 @@ pub fn problem(
     }
 }
 
-/// The human diagnostic of a finding, without its snippet.
+/// Builds the human diagnostic of a finding, without its snippet.
 fn finding_diagnostic(record: &Record, finding: &Finding) -> SourceDiagnostic {
     let level = match finding.severity {
         Severity::Error => Level::Error,
@@ -599,7 +600,7 @@ pub fn rule_outcome(rules: &RuleSet, pack: &str, code: &str, outcome: Outcome) -
     }
 }
 
-/// The framing of a discovered input.
+/// Returns the framing of a discovered input.
 pub fn framing(is_stdin: bool, name: &str) -> Framing {
     if is_stdin {
         Framing::Detect
@@ -608,7 +609,7 @@ pub fn framing(is_stdin: bool, name: &str) -> Framing {
     }
 }
 
-/// A fresh masked-text slot, for callers outside this module.
+/// Returns an empty masked-text slot, for callers outside this module.
 pub fn masked() -> Masked {
     Masked::default()
 }
